@@ -1,0 +1,62 @@
+# `make run` installs, initialises and serves; `make test` installs the dev extras and runs everything.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+TORCH  := torch==2.13.0
+PORT   ?= 8501
+
+.PHONY: run test install dev init serve lint format bench browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# The local CPU build of torch first, where none is present: an unpinned torch would pull GBs of CUDA.
+$(VENV)/.torch: $(BIN)/python
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q $(TORCH)
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.torch pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev
+
+init: install
+	$(BIN)/quizapp init
+
+serve: install
+	$(BIN)/quizapp serve --server.port $(PORT)
+
+run: init serve
+
+# Browser tests drive Debian's chromium through Playwright; install it where it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: run 'sudo apt-get install chromium' (browser tests will skip)"; fi; }
+
+lint: dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: dev browser
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: dev
+	$(BIN)/python bench/demos.py
+	$(BIN)/python bench/serve.py
+	$(BIN)/python bench/answers.py
+	$(BIN)/python bench/imports.py
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Deep-learning interview practice: the application package."""

@@ -1,0 +1,49 @@
+"""Passwords and users. Argon2id hashes; a password is never logged or stored in clear."""
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, select
+
+from quizapp.models import User
+
+ROLES = ("learner", "instructor", "admin")
+USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended cost
+
+
+class AccountError(ValueError):
+    """A sign-up or user change that cannot be made as asked; the message says why."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"the password must be at least {MIN_PASSWORD} characters long")
+
+
+def create_user(*, session: Session, username: str, role: str, password: str) -> User:
+    if not USERNAME.match(username):
+        raise AccountError("a username is 3 to 64 letters, digits, '.', '_' or '-'")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    check_new_password(password)
+    if session.exec(select(User).where(User.username == username)).first() is not None:
+        raise AccountError(f"the username {username!r} is taken")
+    user = User(username=username, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user

@@ -1,0 +1,1 @@
+"""The question bank: file schema, loader and database sync."""

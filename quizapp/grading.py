@@ -1,0 +1,103 @@
+"""Grade an answer against a question version's data. Pure functions: no database, no UI."""
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+class AnswerError(ValueError):
+    """The answer cannot be graded as given (empty, wrong shape, not a number)."""
+
+
+@dataclass(frozen=True)
+class Grade:
+    score: float  # 0..1
+    correct: bool
+    expected: str  # the correct answer, as a person would read it
+
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def normalise_text(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip()).removesuffix(".").strip()
+
+
+def parse_number(raw: Any) -> float:
+    if isinstance(raw, bool):
+        raise AnswerError("enter a number")
+    if isinstance(raw, int | float):
+        value = float(raw)
+    else:
+        text = str(raw).strip().replace(",", "").replace("_", "").replace(" ", "")
+        if not text:
+            raise AnswerError("enter a number")
+        if not _NUMBER.match(text):
+            raise AnswerError(f"{str(raw).strip()!r} is not a number; write digits, e.g. 0.25 or 1e-3")
+        value = float(text)
+    if not math.isfinite(value):
+        raise AnswerError("enter a finite number")
+    return value
+
+
+def _expected(data: dict) -> str:
+    t = data["type"]
+    if t == "multi":
+        return "; ".join(data["answer"])
+    if t == "truefalse":
+        return "True" if data["answer"] else "False"
+    if t == "numeric":
+        return f"{data['answer']:g} (± {data['tolerance']:g})"
+    if t == "short":
+        return data["answers"][0]
+    return str(data["answer"])
+
+
+def grade(data: dict, answer: Any) -> Grade:
+    """`answer` by type: single str; multi list[str]; truefalse bool; numeric number or text;
+    short text; open {"text": str, "points": list[int]} (indices of key points the learner covered)."""
+    t = data["type"]
+    expected = _expected(data)
+    if t == "single":
+        if not isinstance(answer, str) or not answer:
+            raise AnswerError("choose one option")
+        if answer not in data["choices"]:
+            raise AnswerError("that option is not one of the choices")
+        ok = answer == data["answer"]
+        return Grade(1.0 if ok else 0.0, ok, expected)
+    if t == "multi":
+        if not isinstance(answer, list | tuple) or not answer:
+            raise AnswerError("choose at least one option")
+        picked = set(answer)
+        if not picked <= set(data["choices"]):
+            raise AnswerError("an option is not one of the choices")
+        right = set(data["answer"])
+        # Moodle-style partial credit: each right pick earns 1/|right|, each wrong pick costs as much.
+        score = max(0.0, (len(picked & right) - len(picked - right)) / len(right))
+        return Grade(score, picked == right, expected)
+    if t == "truefalse":
+        if not isinstance(answer, bool):
+            raise AnswerError("choose True or False")
+        ok = answer is data["answer"]
+        return Grade(1.0 if ok else 0.0, ok, expected)
+    if t == "numeric":
+        value = parse_number(answer)
+        ok = abs(value - float(data["answer"])) <= float(data["tolerance"]) + 1e-12
+        return Grade(1.0 if ok else 0.0, ok, expected)
+    if t == "short":
+        if not isinstance(answer, str) or not answer.strip():
+            raise AnswerError("write an answer")
+        text = normalise_text(answer)
+        ok = any(re.fullmatch(p, text, flags=re.IGNORECASE) for p in data["answers"])
+        return Grade(1.0 if ok else 0.0, ok, expected)
+    if t == "open":
+        if not isinstance(answer, dict) or not str(answer.get("text", "")).strip():
+            raise AnswerError("write your answer before comparing it with the model answer")
+        n = len(data["key_points"])
+        points = {int(i) for i in answer.get("points", [])}
+        if not points <= set(range(n)):
+            raise AnswerError("a ticked key point does not exist")
+        score = len(points) / n
+        return Grade(score, score >= 0.999, expected)
+    raise AnswerError(f"unknown question type {t!r}")

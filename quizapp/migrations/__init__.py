@@ -1,0 +1,1 @@
+"""Alembic migrations; `quizapp init` runs them to head."""

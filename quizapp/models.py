@@ -1,0 +1,79 @@
+"""Database tables. What is stored here; what pages show is built by the domain modules."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, **kw))
+
+
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(index=True, unique=True, max_length=64)
+    role: str = Field(default="learner", max_length=16)  # learner | instructor | admin
+    password_hash: str | None = Field(default=None, max_length=255)
+    created_at: datetime = _ts()
+
+
+class Question(SQLModel, table=True):
+    """One row per stable id; the content lives in versions."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    kind: str = Field(index=True, max_length=16)
+    type: str = Field(max_length=16)
+    topic: str = Field(index=True, max_length=64)
+    difficulty: int
+    source: str = Field(default="", max_length=255)
+    current_version: int = 1
+    active: bool = Field(default=True, index=True)
+    updated_at: datetime = _ts()
+
+
+class QuestionVersion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("question_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    question_id: str = Field(foreign_key="question.id", index=True, max_length=80)
+    version: int
+    content_hash: str = Field(max_length=64)
+    data: dict = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts()
+
+
+class Attempt(SQLModel, table=True):
+    """A sitting: a practice session, an assignment attempt, a review or a mock interview."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    anon_key: str | None = Field(default=None, index=True, max_length=64)
+    mode: str = Field(default="practice", max_length=16)  # practice | assignment | review | mock
+    state: str = Field(default="open", max_length=16)  # open | finished
+    started_at: datetime = _ts()
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Response(SQLModel, table=True):
+    """One graded answer; at most one per attempt and question, so a repeated submit changes nothing."""
+
+    __table_args__ = (
+        UniqueConstraint("attempt_id", "question_id"),
+        Index("ix_response_question_version", "question_version_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    attempt_id: int = Field(foreign_key="attempt.id", index=True)
+    question_id: str = Field(foreign_key="question.id", max_length=80)
+    question_version_id: int = Field(foreign_key="questionversion.id")
+    answer: Any = Field(default=None, sa_column=Column(JSON))
+    score: float
+    correct: bool
+    time_taken_ms: int | None = None
+    answered_at: datetime = _ts()

@@ -1,0 +1,190 @@
+import time
+
+import streamlit as st
+
+from demos import registry, runtime
+from demos.catalogue import CATALOGUE
+from quizapp.db import read_session
+from quizapp.questions import questions_by_demo
+from quizapp.ui.common import PRACTICE_PAGE, topic_title
+
+S = st.session_state
+DEVICES = ["auto", "cpu", "cuda", "mps"]
+
+
+def _gallery(note: str | None = None) -> None:
+    st.title("Demos")
+    st.caption(
+        "Each demo trains a small model on this server in seconds and checks the claims our answers make."
+    )
+    if note:
+        st.warning(note)
+    with read_session() as session:
+        linked = questions_by_demo(session=session)
+    cols = st.columns(3)
+    for i, info in enumerate(CATALOGUE.values()):
+        with cols[i % 3].container(border=True):
+            st.subheader(info.title)
+            st.write(info.summary)
+            st.caption("Topics: " + ", ".join(topic_title(t) for t in info.topics))
+            questions = linked.get(info.slug, [])
+            if questions:
+                with st.expander(f"{len(questions)} question(s) link here"):
+                    for q in questions[:12]:
+                        st.markdown("- " + q.prompt.strip().splitlines()[0][:140])
+            if registry.available(info.slug):
+                st.page_link(
+                    "views/demos.py",
+                    label="Open the demo",
+                    icon=":material/play_arrow:",
+                    query_params={"demo": info.slug},
+                )
+            else:
+                st.caption("Being built: this demo will show what the summary above describes.")
+
+
+def _initial_values(slug: str) -> tuple[dict, str | None]:
+    """Knob values from the URL; on a bad value, the defaults and a message naming the knob."""
+    raw = {k: st.query_params[k] for k in st.query_params if k != "demo"}
+    try:
+        return registry.parse_params(slug, raw).model_dump(), None
+    except registry.KnobError as exc:
+        return registry.parse_params(
+            slug, {}
+        ).model_dump(), f"The link's settings were refused: {exc}. Defaults are shown."
+
+
+def _widget(k, value, key: str):  # type: ignore[no-untyped-def]
+    label, help_ = k.name, k.description
+    if k.kind == "bool":
+        return st.toggle(label, value=bool(value), help=help_, key=key)
+    if k.kind == "choice":
+        opts = list(k.options)
+        return st.selectbox(label, opts, index=opts.index(value) if value in opts else 0, help=help_, key=key)
+    if k.kind == "multi" and k.options:
+        return st.multiselect(
+            label, list(k.options), default=[v for v in value if v in k.options], help=help_, key=key
+        )
+    if k.kind == "int":
+        return st.number_input(
+            label, min_value=k.min, max_value=k.max, value=int(value), step=1, help=help_, key=key
+        )
+    if k.kind == "float":
+        step = max(abs(float(value)) / 10, 1e-4) if value else 0.01
+        return st.number_input(
+            label,
+            min_value=float(k.min) if k.min is not None else None,
+            max_value=float(k.max) if k.max is not None else None,
+            value=float(value),
+            step=step,
+            format="%g",
+            help=help_,
+            key=key,
+        )
+    # a list of numbers (e.g. dropout rates, logits): typed as comma-separated text and parsed by the registry
+    text = ",".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
+    return st.text_input(label + " (comma-separated)", value=text, help=help_, key=key)
+
+
+def _draw(slug: str, outcome, slots) -> None:  # type: ignore[no-untyped-def]
+    module = registry.load(slug)
+    for i, fig in enumerate(module.figures(outcome.result)):
+        if i < len(slots):
+            slots[i].plotly_chart(fig, width="stretch", key=f"{slug}-final-{i}")
+    metrics = outcome.metrics
+    if metrics:
+        st.subheader("Metrics")
+        cols = st.columns(min(4, len(metrics)))
+        for i, (name, value) in enumerate(metrics.items()):
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            cols[i % len(cols)].metric(name.replace("_", " "), shown)
+    st.subheader("Claims checked by this run")
+    for c in outcome.claims:
+        (st.success if c.holds else st.error)(("Holds: " if c.holds else "Does not hold: ") + c.statement)
+    how = "from the cache" if outcome.cached else f"in {outcome.elapsed_s:.2f} s"
+    st.caption(f"Ran on {outcome.device}, seed {outcome.seed}, {how}.")
+
+
+def _demo(slug: str) -> None:
+    info = CATALOGUE[slug]
+    st.page_link("views/demos.py", label="All demos", icon=":material/arrow_back:", query_params={})
+    st.title(info.title)
+    st.write(info.summary)
+    for t in info.topics:
+        st.page_link(
+            str(PRACTICE_PAGE),
+            label=f"Practise {topic_title(t)} questions",
+            icon=":material/quiz:",
+            query_params={"topic": t},
+        )
+    if not registry.available(slug):
+        st.info("This demo is being built. When it lands, this page trains it live with the knobs below it.")
+        return
+    values, problem = _initial_values(slug)
+    if problem:
+        st.error(problem)
+    knobs = registry.knobs(slug)
+    with st.form(f"knobs-{slug}"):
+        cols = st.columns(3)
+        chosen = {}
+        for i, k in enumerate(knobs):
+            with cols[i % 3]:
+                chosen[k.name] = _widget(k, values[k.name], f"knob-{slug}-{k.name}")
+        c1, c2 = st.columns(2)
+        device = c1.selectbox("device", DEVICES, help="auto picks CUDA, then Apple MPS, then the CPU")
+        seed = c2.number_input("seed", min_value=0, max_value=2**31 - 1, value=0, step=1)
+        run = st.form_submit_button("Run", type="primary")
+    if not run:
+        last = S.get("demo_last", {}).get(slug)
+        if last is not None:
+            _draw(slug, last, [st.empty() for _ in range(8)])
+        return
+    try:
+        params = registry.parse_params(slug, chosen)
+    except registry.KnobError as exc:
+        st.error(f"Not run: {exc}")
+        return
+    st.query_params.from_dict({"demo": slug, **registry.params_to_strings(params)})
+    module = registry.load(slug)
+    bar = st.progress(0.0, text="Starting...")
+    status = st.empty()
+    slots = [st.empty() for _ in range(8)]
+    last_draw = [0.0]
+
+    def on_wait(position: int) -> None:
+        status.info(f"Every trainer is busy: you are number {position} in the queue.")
+
+    def on_progress(fraction: float, partial) -> None:  # type: ignore[no-untyped-def]
+        status.empty()
+        bar.progress(fraction, text=f"Training... {fraction:.0%}")
+        now = time.monotonic()
+        if partial is not None and (now - last_draw[0] > 0.4 or fraction >= 1.0):
+            last_draw[0] = now
+            for i, fig in enumerate(module.figures(partial)):
+                if i < len(slots):
+                    slots[i].plotly_chart(fig, width="stretch", key=f"{slug}-live-{i}-{now}")
+
+    try:
+        outcome = runtime.run_demo(
+            slug, params, seed=int(seed), device=device, on_progress=on_progress, on_wait=on_wait
+        )
+    except runtime.DeviceUnavailable as exc:
+        bar.empty()
+        st.error(str(exc))
+        return
+    except runtime.BudgetExceeded as exc:
+        bar.empty()
+        st.warning(f"Stopped: {exc}. Try fewer steps or a smaller model.")
+        return
+    bar.progress(1.0, text="Done")
+    S.setdefault("demo_last", {})[slug] = outcome
+    _draw(slug, outcome, slots)
+
+
+slug = st.query_params.get("demo")
+if slug is None:
+    _gallery()
+elif slug not in CATALOGUE:
+    _gallery(note=f"There is no demo called {slug!r}; here are all of them.")
+else:
+    _demo(slug)
