@@ -41,6 +41,29 @@ def parse_number(raw: Any) -> float:
     return value
 
 
+def readable_pattern(pattern: str) -> str | None:
+    """A plain answer that a short-answer pattern accepts, e.g. '(the )?vanishing gradients?' ->
+    'vanishing gradients'; None when no simple reading of the pattern is accepted by it."""
+    text = pattern.strip("^$")
+    text = re.sub(r"\\b", "", text)
+    for _ in range(5):  # innermost groups first: optional ones go, others keep their first alternative
+        text = re.sub(r"\((?:\?:)?[^()]*\)\?", "", text)
+        text = re.sub(r"\((?:\?:)?([^()|]*)(?:\|[^()]*)?\)", r"\1", text)
+    if "|" in text:
+        text = text.split("|")[0]
+    text = re.sub(r"\[([^\]])[^\]]*\]", r"\1", text)  # a class: its first character
+    text = re.sub(r"\\s[*+?]?", " ", text)
+    text = re.sub(r"(.)[?*]", r"\1", text)
+    text = re.sub(r"(.)\+", r"\1", text)
+    text = re.sub(r"\\(.)", r"\1", text)
+    text = re.sub(r"\s+", " ", text).strip()
+    try:
+        ok = bool(text) and re.fullmatch(pattern, text, flags=re.IGNORECASE) is not None
+    except re.error:
+        return None
+    return text if ok else None
+
+
 def _expected(data: dict) -> str:
     t = data["type"]
     if t == "multi":
@@ -50,6 +73,10 @@ def _expected(data: dict) -> str:
     if t == "numeric":
         return f"{data['answer']:g} (± {data['tolerance']:g})"
     if t == "short":
+        for pattern in data["answers"]:
+            plain = readable_pattern(pattern)
+            if plain:
+                return plain
         return data["answers"][0]
     return str(data["answer"])
 

@@ -20,7 +20,70 @@ class User(SQLModel, table=True):
     username: str = Field(index=True, unique=True, max_length=64)
     role: str = Field(default="learner", max_length=16)  # learner | instructor | admin
     password_hash: str | None = Field(default=None, max_length=255)
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = _ts()
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser. Only the SHA-256 of the random token is stored; the cookie holds the token."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class AnonClaim(SQLModel, table=True):
+    """A one-time ticket that hands an anonymous browser session's progress to the account signing up."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_hash: str = Field(index=True, unique=True, max_length=64)
+    anon_key: str = Field(max_length=64)
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+
+
+class Cohort(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True, max_length=80)
+    join_code: str = Field(index=True, unique=True, max_length=16)
+    owner_id: int = Field(foreign_key="user.id", index=True)
+    created_at: datetime = _ts()
+
+
+class Enrollment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    joined_at: datetime = _ts()
+
+
+class Assignment(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("cohort_id", "title"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    cohort_id: int = Field(foreign_key="cohort.id", index=True)
+    title: str = Field(max_length=120)
+    time_limit_s: int | None = None  # None: untimed
+    attempts_allowed: int = 1  # 0: unlimited
+    opens_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    feedback: str = Field(default="after_submit", max_length=16)  # immediate | after_submit | after_due
+    created_at: datetime = _ts()
+
+
+class AssignmentQuestion(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("assignment_id", "question_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    position: int
+    question_id: str = Field(foreign_key="question.id", max_length=80)
 
 
 class Question(SQLModel, table=True):
@@ -54,9 +117,11 @@ class Attempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
     anon_key: str | None = Field(default=None, index=True, max_length=64)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
     mode: str = Field(default="practice", max_length=16)  # practice | assignment | review | mock
     state: str = Field(default="open", max_length=16)  # open | finished
     started_at: datetime = _ts()
+    deadline_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
@@ -66,6 +131,7 @@ class Response(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("attempt_id", "question_id"),
         Index("ix_response_question_version", "question_version_id"),
+        Index("ix_response_question", "question_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

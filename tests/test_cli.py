@@ -27,10 +27,23 @@ def test_init_syncs_and_bank_list_json_has_the_contract_fields(db_url, write_ban
     assert main(["bank", "list", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 7
-    contract = {"id", "kind", "type", "topic", "difficulty", "prompt", "answer", "explanation", "demo", "demo_params"}
+    contract = {
+        "id",
+        "kind",
+        "type",
+        "topic",
+        "difficulty",
+        "prompt",
+        "answer",
+        "explanation",
+        "demo",
+        "demo_params",
+    }
     assert all(contract <= set(r) for r in rows)
     short = next(r for r in rows if r["id"] == "s-short")
-    assert short["demo"] == "vanishing-gradients" and short["demo_params"] == {"activations": ["sigmoid", "relu"]}
+    assert short["demo"] == "vanishing-gradients" and short["demo_params"] == {
+        "activations": ["sigmoid", "relu"]
+    }
 
 
 def test_init_with_broken_bank_imports_nothing(db_url, write_bank, monkeypatch, capsys):

@@ -63,3 +63,29 @@ def test_open_is_scored_by_key_points_ticked():
         grade(Q["s-open"], {"text": "   ", "points": [0]})
     with pytest.raises(AnswerError):
         grade(Q["s-open"], {"text": "x", "points": [7]})
+
+
+@pytest.mark.parametrize(
+    ("pattern", "plain"),
+    [
+        ("(the )?vanishing gradients?( problem)?", "vanishing gradients"),
+        ("(?:leaky[- ]?relu|lrelu)", "leaky-relu"),
+        (r"max\s*pool(ing)?", "max pool"),
+        ("^logits$", "logits"),
+        (r"\d+", None),
+    ],
+)
+def test_short_answer_key_is_shown_readably(pattern, plain):
+    from quizapp.grading import readable_pattern
+
+    assert readable_pattern(pattern) == plain
+
+
+def test_every_short_answer_in_the_bank_has_a_readable_key():
+    from quizapp.bank.loader import load_bank
+    from quizapp.config import ROOT
+    from quizapp.grading import readable_pattern
+
+    shorts = [q.spec for q in load_bank(ROOT / "questions").questions if q.spec.type == "short"]
+    unreadable = [s.id for s in shorts if not any(readable_pattern(p) for p in s.answers)]
+    assert not unreadable

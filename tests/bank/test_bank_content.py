@@ -22,7 +22,14 @@ def test_the_bank_validates():
 
 def test_the_bank_has_every_kind_and_type():
     assert {s.kind for s in SPECS} == {"faq", "interview", "quiz"}
-    assert {s.type for s in SPECS if s.kind == "quiz"} == {"single", "multi", "truefalse", "numeric", "short", "open"}
+    assert {s.type for s in SPECS if s.kind == "quiz"} == {
+        "single",
+        "multi",
+        "truefalse",
+        "numeric",
+        "short",
+        "open",
+    }
     assert {s.difficulty for s in SPECS} == {1, 2, 3}
     assert Counter(s.kind for s in SPECS)["quiz"] >= 60
 
@@ -42,8 +49,10 @@ def test_no_two_prompts_are_the_same_or_nearly_the_same():
     clashes = []
     for i, (id_a, a) in enumerate(prompts):
         for id_b, b in prompts[i + 1 :]:
-            if a == b or difflib.SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.9 and (
-                difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() > 0.9
+            if (
+                a == b
+                or difflib.SequenceMatcher(None, a, b, autojunk=False).quick_ratio() > 0.9
+                and (difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() > 0.9)
             ):
                 clashes.append((id_a, id_b))
     assert not clashes
@@ -63,7 +72,11 @@ def test_every_interview_question_links_a_demo_where_one_applies():
 
     # An author who checked that no demo shows the point tags the question `no-demo`.
     covered = {t for d in CATALOGUE.values() for t in d.topics}
-    missing = [s.id for s in SPECS if s.kind == "interview" and s.topic in covered and s.demo is None and "no-demo" not in s.tags]
+    missing = [
+        s.id
+        for s in SPECS
+        if s.kind == "interview" and s.topic in covered and s.demo is None and "no-demo" not in s.tags
+    ]
     assert not missing, f"interview questions on a topic a demo covers, with no demo link: {missing}"
 
 
@@ -84,4 +97,6 @@ def test_numeric_answer_is_computed(spec):
     checks = _numeric_checks()
     assert spec.id in checks, f"no computed check for numeric question {spec.id}"
     value = float(checks[spec.id]())
-    assert abs(value - spec.answer) <= spec.tolerance + 1e-9, f"{spec.id}: key {spec.answer}, computed {value}"
+    assert abs(value - spec.answer) <= spec.tolerance + 1e-9, (
+        f"{spec.id}: key {spec.answer}, computed {value}"
+    )

@@ -130,6 +130,14 @@ def _ask(q: QuestionView) -> None:
             _record(q, {"text": S[draft_key], "points": ticked})
 
 
+def _shown(answer) -> str:  # type: ignore[no-untyped-def]
+    if isinstance(answer, bool):
+        return "True" if answer else "False"
+    if isinstance(answer, list):
+        return "; ".join(map(str, answer))
+    return str(answer)
+
+
 def _feedback(q: QuestionView, res: dict) -> None:
     if res["duplicate"]:
         st.info("This question was already answered in this session; the first answer stands.")
@@ -137,12 +145,14 @@ def _feedback(q: QuestionView, res: dict) -> None:
         n = len(q.data["key_points"])
         got = len(res["answer"]["points"]) if isinstance(res["answer"], dict) else round(res["score"] * n)
         st.info(f"You rated your answer as covering {got} of {n} key points ({res['score']:.0%}).")
-    elif res["correct"]:
-        st.success("Correct.")
-    elif res["score"] > 0:
-        st.warning(f"Partly right ({res['score']:.0%}). The full answer: {res['expected']}")
     else:
-        st.error(f"Not quite. The answer: {res['expected']}")
+        st.text(f"Your answer: {_shown(res['answer'])}")  # the learner's own text, shown as plain text
+        if res["correct"]:
+            st.success("Correct.")
+        elif res["score"] > 0:
+            st.warning(f"Partly right ({res['score']:.0%}). The full answer: {res['expected']}")
+        else:
+            st.error(f"Not quite. The answer: {res['expected']}")
     st.markdown("**Why**")
     st.markdown(q.explanation)
     demo_link(q.demo, q.demo_params)
@@ -171,7 +181,7 @@ with st.sidebar:
     answered = len(results)
     total = sum(r["score"] for r in results.values())
     st.metric("Running score", f"{total:.1f} / {answered}", f"{total / answered:.0%}" if answered else None)
-    st.progress(min(S.pr_pos / len(S.pr_queue), 1.0), text=f"{S.pr_pos} of {len(S.pr_queue)} done")
+    st.progress(min(answered / len(S.pr_queue), 1.0), text=f"{answered} of {len(S.pr_queue)} answered")
     if st.button("New session"):
         for k in ("pr_attempt", "pr_queue", "pr_pos", "pr_results"):
             S.pop(k, None)

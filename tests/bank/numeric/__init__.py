@@ -1,0 +1,1 @@
+"""Computed answers for numeric questions, one module per group of topic files."""
