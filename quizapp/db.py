@@ -52,7 +52,7 @@ def get_engine() -> Engine:
 
 @contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
-    with Session(engine or get_engine()) as session:
+    with Session(engine or get_engine(), expire_on_commit=False) as session:
         yield session
 
 
@@ -62,7 +62,7 @@ def write_session(engine: Engine | None = None) -> Iterator[Session]:
     engine = engine or get_engine()
     if engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_immediate=True)
-    with Session(engine) as session:
+    with Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

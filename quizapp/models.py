@@ -143,3 +143,10 @@ class Response(SQLModel, table=True):
     correct: bool
     time_taken_ms: int | None = None
     answered_at: datetime = _ts()
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; every stored time is UTC, so say so."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)

@@ -8,6 +8,7 @@ from quizapp.db import read_session, write_session
 from quizapp.grading import AnswerError
 from quizapp.practice import start_attempt, submit_answer
 from quizapp.questions import QuestionView, get_question, pick_ids
+from quizapp.ui.answering import answer_widget, shown_answer
 from quizapp.ui.common import DIFFICULTY, TYPE_LABELS, actor, demo_link, topic_title
 
 S = st.session_state
@@ -54,23 +55,6 @@ def _setup() -> None:
     st.rerun()
 
 
-def _answer_widget(q: QuestionView, key: str):  # -> the answer, or None when nothing was given
-    d = q.data
-    if q.type == "single":
-        return st.radio("Your answer", d["choices"], index=None, key=key)
-    if q.type == "multi":
-        st.write("Select every correct option.")
-        return [c for i, c in enumerate(d["choices"]) if st.checkbox(c, key=f"{key}-{i}")] or None
-    if q.type == "truefalse":
-        choice = st.radio("Your answer", ["True", "False"], index=None, key=key, horizontal=True)
-        return None if choice is None else choice == "True"
-    if q.type == "numeric":
-        return st.text_input("Your answer (a number)", key=key).strip() or None
-    if q.type == "short":
-        return st.text_input("Your answer", key=key).strip() or None
-    return st.text_area("Your answer", key=key, height=180).strip() or None
-
-
 def _record(q: QuestionView, answer) -> None:  # type: ignore[no-untyped-def]
     elapsed = int((time.monotonic() - S.get("pr_shown_at", time.monotonic())) * 1000)
     try:
@@ -100,7 +84,7 @@ def _ask(q: QuestionView) -> None:
     key = f"pr-{S.pr_attempt}-{q.id}"
     if q.type != "open":
         with st.form(key + "-form"):
-            answer = _answer_widget(q, key)
+            answer = answer_widget(q, key)
             if st.form_submit_button("Submit", type="primary"):
                 if answer is None:
                     st.warning("Give an answer before submitting.")
@@ -110,7 +94,7 @@ def _ask(q: QuestionView) -> None:
     draft_key = key + "-draft"
     if draft_key not in S:
         with st.form(key + "-form"):
-            text = _answer_widget(q, key)
+            text = answer_widget(q, key)
             st.caption("Write your answer as you would say it in an interview, then compare it with ours.")
             if st.form_submit_button("Compare with the model answer", type="primary"):
                 if text is None:
@@ -130,14 +114,6 @@ def _ask(q: QuestionView) -> None:
             _record(q, {"text": S[draft_key], "points": ticked})
 
 
-def _shown(answer) -> str:  # type: ignore[no-untyped-def]
-    if isinstance(answer, bool):
-        return "True" if answer else "False"
-    if isinstance(answer, list):
-        return "; ".join(map(str, answer))
-    return str(answer)
-
-
 def _feedback(q: QuestionView, res: dict) -> None:
     if res["duplicate"]:
         st.info("This question was already answered in this session; the first answer stands.")
@@ -146,7 +122,7 @@ def _feedback(q: QuestionView, res: dict) -> None:
         got = len(res["answer"]["points"]) if isinstance(res["answer"], dict) else round(res["score"] * n)
         st.info(f"You rated your answer as covering {got} of {n} key points ({res['score']:.0%}).")
     else:
-        st.text(f"Your answer: {_shown(res['answer'])}")  # the learner's own text, shown as plain text
+        st.text(f"Your answer: {shown_answer(res['answer'])}")  # the learner's own text, shown as plain text
         if res["correct"]:
             st.success("Correct.")
         elif res["score"] > 0:

@@ -1,0 +1,388 @@
+"""Assignments: set work for a cohort, take it under a time limit, submit it, see feedback when due."""
+
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from quizapp.cohorts import CohortError, is_enrolled, owned_cohort
+from quizapp.grading import grade
+from quizapp.identity import AccessDenied, Actor
+from quizapp.models import Assignment, AssignmentQuestion, Attempt, Cohort, Response, as_utc, utcnow
+from quizapp.practice import get_attempt, submit_answer
+from quizapp.questions import QuestionView, list_questions, pick_ids
+
+FEEDBACK = {
+    "immediate": "At once, per answer",
+    "after_submit": "After submitting",
+    "after_due": "After the due date",
+}
+GRADED_TYPES = ["single", "multi", "truefalse", "numeric", "short"]  # open answers are self-rated
+GRACE = timedelta(seconds=2)  # a save that left the browser on time is not refused for network delay
+
+
+class AssignmentError(ValueError):
+    """An assignment request that cannot be done as asked; the message says why."""
+
+
+class TimeUp(AssignmentError):
+    """The attempt's time ran out; it has been submitted as it stood."""
+
+
+@dataclass
+class AssignmentStatus:
+    assignment: Assignment
+    cohort_name: str
+    questions: int
+    attempts_used: int
+    open_attempt_id: int | None
+    best_score: float | None
+    state: str  # upcoming | open | closed
+    can_start: bool
+    reason: str = ""
+
+
+@dataclass
+class AttemptView:
+    attempt: Attempt
+    assignment: Assignment
+    questions: list[QuestionView]
+    answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # question_id -> answer, score, correct
+    seconds_left: float | None = None
+    feedback_visible: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.attempt.state == "finished"
+
+    @property
+    def score(self) -> float:
+        return sum(a["score"] for a in self.answers.values()) / max(1, len(self.questions))
+
+
+def create_assignment(
+    *,
+    session: Session,
+    actor: Actor,
+    cohort_id: int,
+    title: str,
+    question_ids: list[str] | None = None,
+    topics: list[str] | None = None,
+    difficulties: list[int] | None = None,
+    count: int | None = None,
+    time_limit_s: int | None = None,
+    attempts_allowed: int = 1,
+    opens_at: datetime | None = None,
+    due_at: datetime | None = None,
+    feedback: str = "after_submit",
+    seed: int | None = None,
+) -> Assignment:
+    """Questions are given one by one (`question_ids`) or drawn by topic, difficulty and count."""
+    owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
+    title = " ".join(title.split())
+    if not 2 <= len(title) <= 120:
+        raise AssignmentError("a title is 2 to 120 characters")
+    if feedback not in FEEDBACK:
+        raise AssignmentError(f"feedback must be one of {', '.join(FEEDBACK)}")
+    if time_limit_s is not None and not 30 <= time_limit_s <= 24 * 3600:
+        raise AssignmentError("a time limit is between 30 seconds and 24 hours")
+    if attempts_allowed < 0 or attempts_allowed > 100:
+        raise AssignmentError("attempts allowed is 0 (unlimited) to 100")
+    opens_at, due_at = as_utc(opens_at), as_utc(due_at)
+    if opens_at and due_at and due_at <= opens_at:
+        raise AssignmentError("the due date must come after the opening date")
+    if session.exec(
+        select(Assignment.id).where(Assignment.cohort_id == cohort_id, Assignment.title == title)
+    ).first():
+        raise AssignmentError(f"this cohort already has an assignment called {title!r}")
+    kinds = ["quiz", "interview"]
+    if question_ids:
+        found = {v.id for v in list_questions(session=session, ids=question_ids)}
+        missing = [q for q in question_ids if q not in found]
+        if missing:
+            raise AssignmentError(f"not active questions: {', '.join(missing)}")
+        chosen = list(dict.fromkeys(question_ids))
+        open_ones = [v.id for v in list_questions(session=session, ids=chosen, types=["open"])]
+        if open_ones:
+            raise AssignmentError(
+                f"open questions are self-rated, so they cannot be graded in an assignment: {', '.join(open_ones)}"
+            )
+    else:
+        if not count or count < 1:
+            raise AssignmentError("choose questions one by one, or give how many to draw")
+        pool = pick_ids(
+            session=session,
+            kinds=kinds,
+            topics=topics,
+            difficulties=difficulties,
+            types=GRADED_TYPES,
+            seed=seed if seed is not None else random.randrange(2**31),
+        )
+        if len(pool) < count:
+            raise AssignmentError(
+                f"only {len(pool)} question(s) match those topics and difficulties; ask for fewer"
+            )
+        chosen = pool[:count]
+    assignment = Assignment(
+        cohort_id=cohort_id,
+        title=title,
+        time_limit_s=time_limit_s,
+        attempts_allowed=attempts_allowed,
+        opens_at=opens_at,
+        due_at=due_at,
+        feedback=feedback,
+    )
+    session.add(assignment)
+    session.flush()
+    assert assignment.id is not None
+    for pos, qid in enumerate(chosen):
+        session.add(AssignmentQuestion(assignment_id=assignment.id, position=pos, question_id=qid))
+    session.flush()
+    return assignment
+
+
+def assignments_of(*, session: Session, actor: Actor, cohort_id: int) -> list[Assignment]:
+    owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
+    stmt = select(Assignment).where(Assignment.cohort_id == cohort_id).order_by(col(Assignment.created_at))
+    return list(session.exec(stmt).all())
+
+
+def question_ids_of(*, session: Session, assignment_id: int) -> list[str]:
+    stmt = (
+        select(AssignmentQuestion.question_id)
+        .where(AssignmentQuestion.assignment_id == assignment_id)
+        .order_by(col(AssignmentQuestion.position))
+    )
+    return list(session.exec(stmt).all())
+
+
+def _window_state(a: Assignment, now: datetime) -> str:
+    if a.opens_at and now < as_utc(a.opens_at):
+        return "upcoming"
+    if a.due_at and now >= as_utc(a.due_at):
+        return "closed"
+    return "open"
+
+
+def _attempt_score(session: Session, attempt_id: int, n_questions: int) -> float:
+    total = session.exec(
+        select(func.coalesce(func.sum(Response.score), 0.0)).where(Response.attempt_id == attempt_id)
+    ).one()
+    return float(total) / max(1, n_questions)
+
+
+def _finish(attempt: Attempt, now: datetime) -> None:
+    if attempt.state == "open":
+        deadline = as_utc(attempt.deadline_at)
+        attempt.state = "finished"
+        attempt.finished_at = min(now, deadline) if deadline else now
+
+
+def close_expired_attempts(*, session: Session, now: datetime | None = None) -> int:
+    """Submit, as they stand, the open assignment attempts whose time has run out."""
+    now = now or utcnow()
+    stmt = select(Attempt).where(
+        Attempt.mode == "assignment", Attempt.state == "open", col(Attempt.deadline_at).is_not(None)
+    )
+    closed = 0
+    for attempt in session.exec(stmt).all():
+        if as_utc(attempt.deadline_at) + GRACE <= now:  # type: ignore[operator]
+            _finish(attempt, now)
+            closed += 1
+    session.flush()
+    return closed
+
+
+def learner_assignments(
+    *, session: Session, actor: Actor, now: datetime | None = None
+) -> list[AssignmentStatus]:
+    """The actor's own assignments across the cohorts they joined."""
+    if actor.user_id is None:
+        return []
+    now = now or utcnow()
+    from quizapp.models import Enrollment
+
+    stmt = (
+        select(Assignment, Cohort.name)
+        .join(Cohort, Cohort.id == Assignment.cohort_id)
+        .join(Enrollment, Enrollment.cohort_id == Cohort.id)
+        .where(Enrollment.user_id == actor.user_id)
+        .order_by(col(Assignment.due_at), col(Assignment.id))
+    )
+    out = []
+    for a, cohort_name in session.exec(stmt).all():
+        n = len(question_ids_of(session=session, assignment_id=a.id))  # type: ignore[arg-type]
+        attempts = session.exec(
+            select(Attempt).where(Attempt.assignment_id == a.id, Attempt.user_id == actor.user_id)
+        ).all()
+        open_attempt = next((t for t in attempts if t.state == "open"), None)
+        finished = [t for t in attempts if t.state == "finished"]
+        best = max((_attempt_score(session, t.id, n) for t in finished), default=None)  # type: ignore[arg-type]
+        state = _window_state(a, now)
+        used = len(attempts)
+        can, reason = True, ""
+        if open_attempt is None:
+            if state == "upcoming":
+                can, reason = False, "not open yet"
+            elif state == "closed":
+                can, reason = False, "past the due date"
+            elif a.attempts_allowed and used >= a.attempts_allowed:
+                can, reason = False, "no attempts left"
+        out.append(
+            AssignmentStatus(
+                a, cohort_name, n, used, open_attempt.id if open_attempt else None, best, state, can, reason
+            )
+        )
+    return out
+
+
+def start_or_resume(
+    *, session: Session, actor: Actor, assignment_id: int, now: datetime | None = None
+) -> int:
+    """The actor's open attempt at this assignment, or a new one when the rules allow it."""
+    now = now or utcnow()
+    if actor.user_id is None:
+        raise AccessDenied("sign in to take assignments")
+    a = session.get(Assignment, assignment_id)
+    if a is None or not is_enrolled(session=session, user_id=actor.user_id, cohort_id=a.cohort_id):
+        raise AccessDenied(f"assignment {assignment_id} is not set for you")
+    close_expired_attempts(session=session, now=now)
+    attempts = session.exec(
+        select(Attempt).where(Attempt.assignment_id == a.id, Attempt.user_id == actor.user_id)
+    ).all()
+    current = next((t for t in attempts if t.state == "open"), None)
+    if current is not None:
+        return current.id  # type: ignore[return-value]
+    state = _window_state(a, now)
+    if state == "upcoming":
+        raise AssignmentError(f"{a.title!r} opens at {as_utc(a.opens_at):%Y-%m-%d %H:%M} UTC")
+    if state == "closed":
+        raise AssignmentError(f"{a.title!r} was due at {as_utc(a.due_at):%Y-%m-%d %H:%M} UTC")
+    if a.attempts_allowed and len(attempts) >= a.attempts_allowed:
+        raise AssignmentError(f"all {a.attempts_allowed} attempt(s) at {a.title!r} are used")
+    deadline = now + timedelta(seconds=a.time_limit_s) if a.time_limit_s else None
+    if a.due_at and (deadline is None or as_utc(a.due_at) < deadline):
+        deadline = as_utc(a.due_at)
+    attempt = Attempt(
+        user_id=actor.user_id, mode="assignment", assignment_id=a.id, started_at=now, deadline_at=deadline
+    )
+    session.add(attempt)
+    session.flush()
+    return attempt.id  # type: ignore[return-value]
+
+
+def _own_assignment_attempt(session: Session, actor: Actor, attempt_id: int) -> tuple[Attempt, Assignment]:
+    attempt = get_attempt(session=session, actor=actor, attempt_id=attempt_id)
+    if attempt.mode != "assignment" or attempt.assignment_id is None:
+        raise AccessDenied(f"attempt {attempt_id} is not an assignment attempt")
+    a = session.get(Assignment, attempt.assignment_id)
+    assert a is not None
+    return attempt, a
+
+
+def feedback_visible(a: Assignment, attempt: Attempt, now: datetime) -> bool:
+    if a.feedback == "immediate":
+        return True
+    if a.feedback == "after_due" and a.due_at is not None:
+        return now >= as_utc(a.due_at)  # type: ignore[operator]
+    return attempt.state == "finished"
+
+
+def view_attempt(
+    *, session: Session, actor: Actor, attempt_id: int, now: datetime | None = None
+) -> AttemptView:
+    """The attempt as its owner sees it; an attempt whose time ran out is submitted first."""
+    now = now or utcnow()
+    attempt, a = _own_assignment_attempt(session, actor, attempt_id)
+    deadline = as_utc(attempt.deadline_at)
+    if attempt.state == "open" and deadline is not None and deadline + GRACE <= now:
+        _finish(attempt, now)
+        session.flush()
+    ids = question_ids_of(session=session, assignment_id=a.id)  # type: ignore[arg-type]
+    by_id = {v.id: v for v in list_questions(session=session, ids=ids)}
+    questions = [by_id[q] for q in ids if q in by_id]
+    rows = session.exec(select(Response).where(Response.attempt_id == attempt_id)).all()
+    answers = {r.question_id: {"answer": r.answer, "score": r.score, "correct": r.correct} for r in rows}
+    left = None if deadline is None or attempt.state != "open" else max(0.0, (deadline - now).total_seconds())
+    return AttemptView(attempt, a, questions, answers, left, feedback_visible(a, attempt, now))
+
+
+def save_answer(
+    *,
+    session: Session,
+    actor: Actor,
+    attempt_id: int,
+    question_id: str,
+    answer: Any,
+    time_taken_ms: int | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Store an answer in an open attempt. With feedback at once the first answer is final (as in
+    practice); otherwise a later answer replaces the earlier one until the attempt is submitted.
+    Either way there is one stored answer per question."""
+    now = now or utcnow()
+    attempt, a = _own_assignment_attempt(session, actor, attempt_id)
+    if attempt.state != "open":
+        raise AssignmentError("this attempt is already submitted")
+    deadline = as_utc(attempt.deadline_at)
+    if deadline is not None and deadline + GRACE <= now:
+        _finish(attempt, now)
+        session.flush()
+        raise TimeUp("time is up: the attempt was submitted with the answers saved before the deadline")
+    if question_id not in question_ids_of(session=session, assignment_id=a.id):  # type: ignore[arg-type]
+        raise AccessDenied(f"question {question_id!r} is not part of this assignment")
+    existing = session.exec(
+        select(Response).where(Response.attempt_id == attempt_id, Response.question_id == question_id)
+    ).first()
+    if existing is not None and a.feedback != "immediate":
+        from quizapp.models import QuestionVersion
+
+        version = session.get(QuestionVersion, existing.question_version_id)
+        assert version is not None
+        result = grade(version.data, answer)
+        existing.answer, existing.score, existing.correct = answer, result.score, result.correct
+        existing.time_taken_ms, existing.answered_at = time_taken_ms, now
+        session.flush()
+        return {"answer": answer, "score": result.score, "correct": result.correct, "replaced": True}
+    res = submit_answer(
+        session=session,
+        actor=actor,
+        attempt_id=attempt_id,
+        question_id=question_id,
+        answer=answer,
+        time_taken_ms=time_taken_ms,
+    )
+    return {
+        "answer": answer,
+        "score": res.grade.score,
+        "correct": res.grade.correct,
+        "replaced": False,
+        "duplicate": res.duplicate,
+    }
+
+
+def submit_attempt(*, session: Session, actor: Actor, attempt_id: int, now: datetime | None = None) -> None:
+    """Hand the attempt in; submitting twice changes nothing."""
+    now = now or utcnow()
+    attempt, _ = _own_assignment_attempt(session, actor, attempt_id)
+    _finish(attempt, now)
+    session.flush()
+
+
+__all__ = [
+    "FEEDBACK",
+    "AssignmentError",
+    "CohortError",
+    "TimeUp",
+    "assignments_of",
+    "close_expired_attempts",
+    "create_assignment",
+    "learner_assignments",
+    "save_answer",
+    "start_or_resume",
+    "submit_attempt",
+    "view_attempt",
+]

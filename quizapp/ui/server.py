@@ -1,0 +1,12 @@
+"""What `quizapp serve` runs: the Streamlit app plus the /auth/ pages, on one server (Streamlit's st.App).
+
+`streamlit run quizapp/ui/server.py` finds `app` below and serves it with uvicorn.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from quizapp.web.routes import auth_routes
+
+app = st.App(Path(__file__).resolve().parent / "app.py", routes=auth_routes())

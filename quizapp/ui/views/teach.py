@@ -1,0 +1,123 @@
+from datetime import UTC, datetime, time
+
+import streamlit as st
+
+from quizapp.assignments import (
+    FEEDBACK,
+    AssignmentError,
+    assignments_of,
+    close_expired_attempts,
+    create_assignment,
+)
+from quizapp.bank.schema import TOPICS
+from quizapp.cohorts import CohortError, create_cohort, my_cohorts, roster
+from quizapp.db import read_session, write_session
+from quizapp.identity import AccessDenied
+from quizapp.questions import list_questions
+from quizapp.ui import instructor_reports
+from quizapp.ui.common import DIFFICULTY, actor, topic_title
+
+st.title("Teach")
+me = actor()
+if me.role not in ("instructor", "admin"):
+    st.error("This page is for instructors.")
+    st.stop()
+
+with st.expander("Create a cohort"), st.form("new_cohort"):
+    name = st.text_input("Cohort name", max_chars=80)
+    if st.form_submit_button("Create"):
+        try:
+            with write_session() as session:
+                made = create_cohort(session=session, actor=me, name=name)
+            st.success(f"Created {made.name}. Learners join with the code {made.join_code}.")
+        except (CohortError, AccessDenied) as exc:
+            st.error(str(exc))
+
+with read_session() as session:
+    cohorts = my_cohorts(session=session, actor=me)
+if not cohorts:
+    st.info("No cohorts yet: create one above, then share its join code with your learners.")
+    st.stop()
+
+by_id = {c.id: c for c in cohorts}
+cohort_id = st.selectbox("Cohort", list(by_id), format_func=lambda i: by_id[i].name)
+cohort = by_id[cohort_id]
+st.caption(f"Join code: {cohort.join_code}")
+
+with write_session() as session:
+    close_expired_attempts(session=session)  # attempts whose time ran out count as submitted
+with read_session() as session:
+    members = roster(session=session, actor=me, cohort_id=cohort_id)
+    tasks = assignments_of(session=session, actor=me, cohort_id=cohort_id)
+
+tab_scores, tab_items, tab_work, tab_people = st.tabs(["Gradebook", "Item analysis", "Assignments", "Roster"])
+
+with tab_people:
+    st.write(f"{len(members)} learner(s)")
+    st.dataframe(
+        [{"learner": m.username, "joined": m.joined_at} for m in members], hide_index=True, width="stretch"
+    )
+
+with tab_work:
+    for a in tasks:
+        limit = f"{a.time_limit_s // 60} min" if a.time_limit_s else "untimed"
+        st.write(
+            f"**{a.title}** · {limit} · attempts {a.attempts_allowed or 'unlimited'} · due "
+            f"{a.due_at:%Y-%m-%d %H:%M} UTC"
+            if a.due_at
+            else f"**{a.title}** · {limit} · no due date"
+        )
+    st.subheader("New assignment")
+    how = st.radio("Choose questions", ["By topic, difficulty and count", "One by one"], horizontal=True)
+    with st.form("new_assignment"):
+        title = st.text_input("Title", max_chars=120)
+        if how == "One by one":
+            with read_session() as session:
+                pool = [
+                    v
+                    for v in list_questions(session=session, kinds=["quiz", "interview"])
+                    if v.type != "open"
+                ]
+            labels = {v.id: f"{topic_title(v.topic)} · {v.prompt.strip().splitlines()[0][:90]}" for v in pool}
+            picked = st.multiselect("Questions", list(labels), format_func=labels.get)
+            topics, levels, count = None, None, None
+        else:
+            picked = None
+            topics = st.multiselect("Topics (none = all)", list(TOPICS), format_func=topic_title)
+            levels = st.multiselect("Difficulty", [1, 2, 3], default=[1, 2, 3], format_func=DIFFICULTY.get)
+            count = st.number_input("How many questions", 1, 100, 10)
+        c1, c2, c3 = st.columns(3)
+        minutes = c1.number_input("Time limit (minutes, 0 = none)", 0, 1440, 20)
+        attempts = c2.number_input("Attempts allowed (0 = unlimited)", 0, 100, 1)
+        feedback = c3.selectbox("Feedback shows", list(FEEDBACK), format_func=FEEDBACK.get, index=1)
+        d1, d2 = st.columns(2)
+        opens = d1.date_input("Opens (UTC)", value=None)
+        due = d2.date_input("Due (UTC, end of day)", value=None)
+        if st.form_submit_button("Create assignment", type="primary"):
+            try:
+                with write_session() as session:
+                    made = create_assignment(
+                        session=session,
+                        actor=me,
+                        cohort_id=cohort_id,
+                        title=title,
+                        question_ids=picked or None,
+                        topics=topics or None,
+                        difficulties=levels or None,
+                        count=int(count) if count else None,
+                        time_limit_s=int(minutes) * 60 or None,
+                        attempts_allowed=int(attempts),
+                        feedback=feedback,
+                        opens_at=datetime.combine(opens, time.min, tzinfo=UTC) if opens else None,
+                        due_at=datetime.combine(due, time.max, tzinfo=UTC) if due else None,
+                    )
+                st.success(f"Created {made.title}.")
+                st.rerun()
+            except (AssignmentError, AccessDenied) as exc:
+                st.error(str(exc))
+
+with tab_scores:
+    instructor_reports.gradebook_section(me, cohort, members)
+
+with tab_items:
+    instructor_reports.items_section(me, cohort, tasks)

@@ -1,0 +1,1 @@
+"""Plain HTTP pages served beside the Streamlit app (Starlette; no streamlit import)."""

@@ -1,0 +1,339 @@
+"""Sign-in, sign-up and sign-out pages: small server-rendered forms that set the session cookie.
+
+Streamlit cannot set an HttpOnly cookie from a script, so these routes run beside it (st.App) and the
+app reads the cookie back through st.context.cookies. Every form is protected twice against
+cross-site posts: a double-submit token (cookie + hidden field) and a same-origin Origin/Referer check.
+"""
+
+import base64
+import hashlib
+import hmac
+import secrets
+from html import escape
+from urllib.parse import urlencode, urlsplit
+
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from quizapp import sessions
+from quizapp.auth import AccountError
+from quizapp.db import read_session, write_session
+
+SESSION_COOKIE = "quizapp_session"
+CSRF_COOKIE = "quizapp_csrf"
+CSRF_FIELD = "csrf"
+APP_TITLE = "Deep-learning interview prep"
+
+_CSS = """
+*{box-sizing:border-box}
+body{margin:0;min-height:100vh;display:flex;align-items:flex-start;justify-content:center;
+ background:#fff;color:#31333f;font:16px/1.6 "Source Sans Pro","Source Sans 3",system-ui,sans-serif}
+main{width:100%;max-width:26rem;margin:4rem 1rem;padding:2rem;border:1px solid #e6e6ea;border-radius:.75rem}
+h1{font-size:1.6rem;font-weight:700;margin:0 0 1rem}
+label{display:block;font-size:.875rem;margin:1rem 0 .25rem}
+input[type=text],input[type=password]{width:100%;padding:.5rem .75rem;font:inherit;color:inherit;
+ background:#f0f2f6;border:1px solid #f0f2f6;border-radius:.5rem}
+input:focus{outline:none;border-color:#ff4b4b}
+button{margin-top:1.5rem;padding:.4rem .9rem;font:inherit;color:#fff;background:#ff4b4b;
+ border:1px solid #ff4b4b;border-radius:.5rem;cursor:pointer}
+button:hover{background:#ff3333}
+a{color:#0068c9}
+.error{padding:.75rem 1rem;background:#ffecec;color:#7d353b;border-radius:.5rem}
+.note{padding:.75rem 1rem;background:#e8f2fc;color:#004280;border-radius:.5rem}
+.hint{font-size:.875rem;color:#808495}
+.links{margin-top:1.5rem;font-size:.9rem}
+"""
+_CSS_HASH = base64.b64encode(hashlib.sha256(_CSS.encode()).digest()).decode()
+_SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        f"default-src 'none'; style-src 'sha256-{_CSS_HASH}'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+# Safety checks -------------------------------------------------------------------------------------
+
+
+def safe_next(value: str | None) -> str:
+    """A same-site path to go to after the form, or "/" for anything that could leave the site."""
+    if not value or len(value) > 512 or not value.startswith("/") or value.startswith("//"):
+        return "/"
+    if "\\" in value or any(ord(c) < 0x21 or ord(c) == 0x7F for c in value):
+        return "/"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return value
+
+
+def same_origin(request: Request) -> bool:
+    """True when the browser says the form was posted from a page of this host."""
+    source = request.headers.get("origin")
+    if not source or source == "null":
+        source = request.headers.get("referer")
+    if not source:
+        return False
+    parts = urlsplit(source)
+    host = request.headers.get("host", "")
+    # Host and port only: behind a TLS-terminating proxy the scheme seen here differs from the browser's.
+    return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
+
+
+def _is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _csrf_token(request: Request) -> str:
+    current = request.cookies.get(CSRF_COOKIE, "")
+    return current if 32 <= len(current) <= 64 else secrets.token_urlsafe(32)
+
+
+def _csrf_ok(request: Request, form_token: str) -> bool:
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), form_token.encode())
+
+
+# Rendering ----------------------------------------------------------------------------------------
+
+
+def _html(title: str, body: str, *, status: int = 200) -> HTMLResponse:
+    page = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="robots" content="noindex">'
+        f"<title>{escape(title)} · {escape(APP_TITLE)}</title><style>{_CSS}</style></head>"
+        f"<body><main><h1>{escape(title)}</h1>{body}"
+        '<p class="links"><a href="/">← Back to the app</a></p></main></body></html>'
+    )
+    return HTMLResponse(page, status_code=status, headers=_SECURITY_HEADERS)
+
+
+def _form_page(request: Request, title: str, body: str, csrf: str, *, status: int = 200) -> HTMLResponse:
+    """A page holding a form; (re)sets the CSRF cookie whose value the form's hidden field carries."""
+    response = _html(title, body, status=status)
+    response.set_cookie(
+        CSRF_COOKIE,
+        csrf,
+        max_age=2 * 3600,
+        path="/auth",
+        httponly=True,
+        samesite="strict",
+        secure=_is_https(request),
+    )
+    return response
+
+
+def _hidden(name: str, value: str) -> str:
+    return f'<input type="hidden" name="{escape(name)}" value="{escape(value)}">'
+
+
+def _error(message: str | None) -> str:
+    return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
+
+
+def _with_next(path: str, next_path: str) -> str:
+    return path if next_path == "/" else f"{path}?{urlencode({'next': next_path})}"
+
+
+def _signin_body(*, csrf: str, username: str = "", error: str | None = None, next_path: str = "/") -> str:
+    # The password field never gets a value: a submitted password is never sent back.
+    return (
+        f"{_error(error)}"
+        '<form method="post" action="/auth/signin">'
+        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}"
+        '<label for="username">Username</label>'
+        f'<input id="username" name="username" type="text" value="{escape(username)}" '
+        'autocomplete="username" autocapitalize="none" required autofocus>'
+        '<label for="password">Password</label>'
+        '<input id="password" name="password" type="password" autocomplete="current-password" required>'
+        '<button type="submit">Sign in</button></form>'
+        f'<p class="links">No account yet? <a href="{escape(_with_next("/auth/signup", next_path))}">'
+        "Sign up</a></p>"
+    )
+
+
+def _signup_body(
+    *, csrf: str, username: str = "", error: str | None = None, next_path: str = "/", claim: str = ""
+) -> str:
+    keeps = (
+        '<p class="note">The practice you did in this browser session moves to your new account.</p>'
+        if claim
+        else ""
+    )
+    return (
+        f"{_error(error)}{keeps}"
+        '<form method="post" action="/auth/signup">'
+        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}{_hidden('claim', claim)}"
+        '<label for="username">Username</label>'
+        f'<input id="username" name="username" type="text" value="{escape(username)}" '
+        'autocomplete="username" autocapitalize="none" required autofocus>'
+        '<p class="hint">3 to 64 letters, digits, ".", "_" or "-".</p>'
+        '<label for="password">Password</label>'
+        '<input id="password" name="password" type="password" autocomplete="new-password" required>'
+        '<label for="password2">Password again</label>'
+        '<input id="password2" name="password2" type="password" autocomplete="new-password" required>'
+        '<p class="hint">At least 10 characters; a short sentence is easy to remember.</p>'
+        '<button type="submit">Sign up</button></form>'
+        f'<p class="links">Have an account? <a href="{escape(_with_next("/auth/signin", next_path))}">'
+        "Sign in</a></p>"
+    )
+
+
+def _signed_in_body(username: str, role: str, csrf: str) -> str:
+    return (
+        f"<p>Signed in as <strong>{escape(username)}</strong> ({escape(role)}).</p>"
+        '<form method="post" action="/auth/signout">'
+        f'{_hidden(CSRF_FIELD, csrf)}<button type="submit">Sign out</button></form>'
+    )
+
+
+def _forbidden() -> HTMLResponse:
+    return _html(
+        "Form refused",
+        '<p class="error" role="alert">This form expired or was sent from another site, so nothing was '
+        "done. Open the page again and resend it.</p>"
+        '<p><a href="/auth/signin">Sign in</a></p>',
+        status=403,
+    )
+
+
+def _signed_in_redirect(request: Request, token: str, next_path: str) -> RedirectResponse:
+    response = RedirectResponse(next_path, status_code=303, headers={"Cache-Control": "no-store"})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(sessions.session_lifetime().total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=_is_https(request),
+    )
+    return response
+
+
+# Handlers -----------------------------------------------------------------------------------------
+
+
+class _AuthPages:
+    def __init__(self, engine: Engine | None) -> None:
+        self.engine = engine
+
+    async def _checked_form(self, request: Request) -> dict[str, str] | None:
+        """The posted fields, or None when the post fails the origin or CSRF check."""
+        form = await request.form(max_files=0, max_fields=20)
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if not same_origin(request) or not _csrf_ok(request, fields.get(CSRF_FIELD, "")):
+            return None
+        return fields
+
+    def _account(self, token: str | None) -> sessions.Account | None:
+        with read_session(self.engine) as s:
+            return sessions.resolve_account(session=s, token=token)
+
+    def _sign_in(self, username: str, password: str, old_token: str | None) -> str:
+        with write_session(self.engine) as s:
+            token = sessions.sign_in(session=s, username=username, password=password)
+            sessions.sign_out(session=s, token=old_token)
+            return token
+
+    def _sign_up(self, username: str, password: str, claim: str, old_token: str | None) -> str:
+        with write_session(self.engine) as s:
+            token = sessions.sign_up(
+                session=s, username=username, password=password, claim_ticket=claim or None
+            )
+            sessions.sign_out(session=s, token=old_token)
+            return token
+
+    def _sign_out(self, token: str | None) -> None:
+        with write_session(self.engine) as s:
+            sessions.sign_out(session=s, token=token)
+
+    async def signin(self, request: Request) -> Response:
+        current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
+        if request.method == "GET":
+            account = await run_in_threadpool(self._account, current)
+            if account is not None:
+                body = _signed_in_body(account.username, account.actor.role, csrf)
+                return _form_page(request, "Sign in", body, csrf)
+            body = _signin_body(csrf=csrf, next_path=safe_next(request.query_params.get("next")))
+            return _form_page(request, "Sign in", body, csrf)
+        fields = await self._checked_form(request)
+        if fields is None:
+            return _forbidden()
+        next_path = safe_next(fields.get("next"))
+        username, password = fields.get("username", "").strip(), fields.get("password", "")
+        try:
+            token = await run_in_threadpool(self._sign_in, username, password, current)
+        except sessions.SignInError as exc:
+            body = _signin_body(csrf=csrf, username=username, error=str(exc), next_path=next_path)
+            return _form_page(request, "Sign in", body, csrf, status=400)
+        return _signed_in_redirect(request, token, next_path)
+
+    async def signup(self, request: Request) -> Response:
+        current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
+        if request.method == "GET":
+            account = await run_in_threadpool(self._account, current)
+            if account is not None:
+                body = _signed_in_body(account.username, account.actor.role, csrf)
+                return _form_page(request, "Sign up", body, csrf)
+            next_path = safe_next(request.query_params.get("next"))
+            claim = request.query_params.get("claim", "")[:128]
+            return _form_page(
+                request, "Sign up", _signup_body(csrf=csrf, next_path=next_path, claim=claim), csrf
+            )
+        fields = await self._checked_form(request)
+        if fields is None:
+            return _forbidden()
+        next_path, claim = safe_next(fields.get("next")), fields.get("claim", "")[:128]
+        username, password = fields.get("username", "").strip(), fields.get("password", "")
+
+        def again(error: str) -> HTMLResponse:
+            body = _signup_body(csrf=csrf, username=username, error=error, next_path=next_path, claim=claim)
+            return _form_page(request, "Sign up", body, csrf, status=400)
+
+        if password != fields.get("password2", ""):
+            return again("The two passwords differ; type the same password twice.")
+        try:
+            token = await run_in_threadpool(self._sign_up, username, password, claim, current)
+        except AccountError as exc:
+            message = str(exc)
+            return again(message[:1].upper() + message[1:] + ".")
+        return _signed_in_redirect(request, token, next_path)
+
+    async def signout(self, request: Request) -> Response:
+        current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
+        if request.method == "GET":
+            account = await run_in_threadpool(self._account, current)
+            if account is None:
+                return _html(
+                    "Sign out", '<p>You are not signed in.</p><p><a href="/auth/signin">Sign in</a></p>'
+                )
+            body = _signed_in_body(account.username, account.actor.role, csrf)
+            return _form_page(request, "Sign out", body, csrf)
+        if await self._checked_form(request) is None:
+            return _forbidden()
+        await run_in_threadpool(self._sign_out, current)
+        response = RedirectResponse("/", status_code=303, headers={"Cache-Control": "no-store"})
+        response.delete_cookie(
+            SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=_is_https(request)
+        )
+        return response
+
+
+def auth_routes(*, engine: Engine | None = None) -> list[Route]:
+    """The /auth/ pages; engine None means the configured database (QUIZAPP_DATABASE_URL)."""
+    pages = _AuthPages(engine)
+    methods = ["GET", "POST"]
+    return [
+        Route("/auth/signin", pages.signin, methods=methods, name="signin"),
+        Route("/auth/signup", pages.signup, methods=methods, name="signup"),
+        Route("/auth/signout", pages.signout, methods=methods, name="signout"),
+    ]
