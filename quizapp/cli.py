@@ -3,8 +3,8 @@
 import argparse
 import getpass
 import json
+import os
 import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--browser.gatherUsageStats=false",
         *args.streamlit_args,
     ]
-    return subprocess.call(cmd)
+    sys.stdout.flush()
+    # Become streamlit (no child process): a signal sent to `quizapp serve` reaches the server itself.
+    os.execv(sys.executable, cmd)
+    return 0  # not reached
 
 
 def cmd_bank_validate(args: argparse.Namespace) -> int:
@@ -159,10 +162,14 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
         print(f"{args.slug}: {exc}", file=sys.stderr)
         return 2
     try:
-        outcome = runtime.run_demo(args.slug, params, seed=args.seed, device=args.device, use_cache=False)
+        # The time budget protects a shared server; a run from the command line may take what it needs.
+        outcome = runtime.run_demo(args.slug, params, seed=args.seed, device=args.device, use_cache=False, budget_s=0)
     except runtime.DeviceUnavailable as exc:
         print(str(exc), file=sys.stderr)
         return 2
+    except runtime.Cancelled as exc:
+        print(f"{args.slug}: stopped: {exc}", file=sys.stderr)
+        return 1
     payload = runtime.outcome_json(outcome)
     if args.json:
         _out(payload)
