@@ -34,6 +34,21 @@ def test_the_bank_has_every_kind_and_type():
     assert Counter(s.kind for s in SPECS)["quiz"] >= 60
 
 
+def test_the_bank_is_full_size():
+    active = len(SPECS)
+    per_topic = Counter(s.topic for s in SPECS)
+    assert active >= 250, active
+    assert len(per_topic) >= 15, per_topic
+    assert all(n >= 10 for n in per_topic.values()), per_topic
+    for kind_type in ("single", "multi", "truefalse", "numeric", "short", "open"):
+        assert sum(s.type == kind_type for s in SPECS) >= 10, kind_type
+
+
+def test_every_explanation_teaches():
+    thin = [s.id for s in SPECS if len(s.explanation.split()) < 40]
+    assert not thin, f"explanations under 40 words: {thin}"
+
+
 def test_single_choice_has_exactly_one_correct_choice():
     for s in SPECS:
         if s.type == "single":
