@@ -62,9 +62,11 @@ def create_user(*, session: Session, username: str, role: str, password: str) ->
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     check_new_password(password, username=username)
+    # Hash before the first query: on SQLite that query takes the write lock, and Argon2 is slow on purpose.
+    password_hash = hash_password(password)
     if username_taken(session=session, username=username):
         raise AccountError(f"the username {username!r} is taken")
-    user = User(username=username, role=role, password_hash=hash_password(password))
+    user = User(username=username, role=role, password_hash=password_hash)
     session.add(user)
     session.flush()
     return user

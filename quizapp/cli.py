@@ -11,7 +11,8 @@ from typing import Any
 
 from quizapp.config import get_settings
 
-UI_APP = Path(__file__).resolve().parent / "ui" / "app.py"
+# The Streamlit app and the /auth/ routes on one server (st.App in server.py).
+UI_APP = Path(__file__).resolve().parent / "ui" / "server.py"
 
 
 def _out(obj: Any) -> None:
@@ -34,6 +35,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from quizapp.bank.sync import sync_bank
     from quizapp.db import write_session
     from quizapp.migrate import upgrade
+    from quizapp.sessions import purge_expired
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -44,6 +46,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         return 1
     with write_session() as session:
         result = sync_bank(session=session, loaded=report.questions)
+        purge_expired(session=session)
     print(f"question bank synced from {len(report.files)} file(s): {result.summary()}")
     return 0
 

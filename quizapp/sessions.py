@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -81,19 +82,22 @@ def _open_session(session: Session, user: User, now: datetime) -> str:
 def sign_in(*, session: Session, username: str, password: str, now: datetime | None = None) -> str:
     """Check the password and open a session; returns the raw token for the cookie.
 
-    A failure is committed before SignInError is raised, so the lockout counts even though the
-    caller's transaction then rolls back."""
+    Commits its own transactions: the Argon2 check (up to a second on a small server) runs with none
+    open, so it never holds SQLite's write lock, and a failure is committed before SignInError is
+    raised, so the lockout counts even though the caller's transaction then rolls back."""
     now = now or utcnow()
+    found = session.exec(select(User.id, User.password_hash).where(User.username == username)).first()
+    session.commit()
+    user_id, stored = found if found is not None else (None, None)
+    # An unknown name costs the same Argon2 work as a real one, so timing does not tell them apart.
+    ok = verify_password(stored or _dummy_hash(), password)
+    if user_id is None or not stored:
+        raise SignInError()
     # FOR UPDATE (PostgreSQL) so concurrent wrong guesses cannot lose each other's count.
-    user = session.exec(select(User).where(User.username == username).with_for_update()).first()
-    if user is None or not user.password_hash:
-        verify_password(_dummy_hash(), password)  # the same Argon2 work as for a real account
+    user = session.exec(select(User).where(User.id == user_id).with_for_update()).one()
+    if user.locked_until is not None and _utc(user.locked_until) > now:
         raise SignInError()
-    locked = user.locked_until is not None and _utc(user.locked_until) > now
-    ok = verify_password(user.password_hash, password)
-    if locked:
-        raise SignInError()
-    if not ok:
+    if not ok or user.password_hash != stored:
         user.failed_logins += 1
         if user.failed_logins >= LOCK_AFTER:
             user.failed_logins, user.locked_until = 0, now + LOCK_FOR
@@ -101,7 +105,7 @@ def sign_in(*, session: Session, username: str, password: str, now: datetime | N
         session.commit()
         raise SignInError()
     user.failed_logins, user.locked_until = 0, None
-    if needs_rehash(user.password_hash):
+    if needs_rehash(stored):
         user.password_hash = hash_password(password)
     session.add(user)
     return _open_session(session, user, now)
@@ -112,10 +116,12 @@ def sign_up(*, session: Session, username: str, password: str, claim_ticket: str
     progress. Raises AccountError with a message for the person (taken name, short password)."""
     now = utcnow()
     try:
-        with session.begin_nested():
-            user = create_user(session=session, username=username, role="learner", password=password)
+        # No savepoint here: opening one would start the transaction (and SQLite's write lock) before
+        # create_user has done its slow hashing.
+        user = create_user(session=session, username=username, role="learner", password=password)
     except IntegrityError:
         # The same name signed up in a concurrent request between the check and the insert.
+        session.rollback()
         raise AccountError(f"the username {username!r} is taken") from None
     assert user.id is not None
     if claim_ticket:
@@ -183,6 +189,14 @@ def make_claim_ticket(*, session: Session, anon_key: str, ttl_s: int = 600) -> s
     )
     session.flush()
     return ticket
+
+
+def purge_expired(*, session: Session, now: datetime | None = None) -> int:
+    """Delete login sessions and claim tickets past their expiry; returns how many rows went.
+    Every anonymous browser session leaves a claim ticket, so run this now and then (`quizapp init`)."""
+    now = now or utcnow()
+    gone = session.exec(delete(LoginSession).where(col(LoginSession.expires_at) < now)).rowcount
+    return gone + session.exec(delete(AnonClaim).where(col(AnonClaim.expires_at) < now)).rowcount
 
 
 # Administration ------------------------------------------------------------------------------------

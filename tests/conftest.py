@@ -13,6 +13,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_BASE = os.environ.get("QUIZAPP_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@pytest.fixture(autouse=True)
+def fast_hashing(request, monkeypatch):
+    """Argon2id at its lowest cost, so tests that make users stay quick; `real_argon2` tests keep the real cost."""
+    if request.node.get_closest_marker("real_argon2"):
+        yield
+        return
+    from argon2 import PasswordHasher
+
+    from quizapp import auth, sessions
+
+    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+    sessions._dummy_hash.cache_clear()
+    yield
+    sessions._dummy_hash.cache_clear()
+
+
 def _pg_reachable() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", 5432), timeout=1):

@@ -25,10 +25,16 @@ def _anon_key() -> str:
     return st.session_state.anon_key
 
 
+def session_token() -> str | None:
+    """The session cookie this browser sent; AppTests patch this to act as a signed-in user."""
+    token = st.context.cookies.get(SESSION_COOKIE)
+    return token if isinstance(token, str) and token else None  # AppTest's browser is a MagicMock
+
+
 def current_account() -> sessions.Account | None:
     """The signed-in account, or None. Checked on every run, so a sign-out elsewhere applies at once."""
-    token = st.context.cookies.get(SESSION_COOKIE)
-    if not token:
+    token = session_token()
+    if token is None:
         return None
     with read_session() as session:
         return sessions.resolve_account(session=session, token=token)

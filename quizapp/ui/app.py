@@ -5,6 +5,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from quizapp.db import read_session
 from quizapp.questions import counts_by_topic
+from quizapp.ui.account import account_box
 from quizapp.ui.common import VIEWS, actor
 
 st.set_page_config(
@@ -47,4 +48,6 @@ if me.role == "admin":
         st.Page(VIEWS / "users.py", title="Users", icon=":material/group:", url_path="users")
     )
 page = st.navigation(pages)
+with st.sidebar:
+    account_box()
 page.run()

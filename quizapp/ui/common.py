@@ -1,5 +1,6 @@
 """What every page needs: the acting identity, database sessions and small drawing helpers."""
 
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -24,10 +25,10 @@ DIFFICULTY = {1: "Easy", 2: "Medium", 3: "Hard"}
 
 
 def actor() -> Actor:
-    """The browser session's identity; anonymous until accounts sign in."""
-    if "anon_key" not in st.session_state:
-        st.session_state.anon_key = Actor.anonymous().anon_key
-    return Actor.anonymous(st.session_state.anon_key)
+    """Who is acting: the signed-in user (session cookie), else this browser session's anonymous identity."""
+    from quizapp.ui.account import current_actor
+
+    return current_actor()
 
 
 def topic_title(slug: str) -> str:
@@ -42,3 +43,11 @@ def demo_link(
     st.page_link(
         str(DEMOS_PAGE), label=label, icon=":material/science:", query_params=demo_query(slug, params)
     )
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
+
+
+def plain(text: str) -> str:
+    """User-typed text (names, titles) made inert inside markdown: no links, emphasis or HTML."""
+    return _MD_SPECIAL.sub(r"\\\1", text)

@@ -139,23 +139,28 @@ def _error(message: str | None) -> str:
     return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
 
 
-def _with_next(path: str, next_path: str) -> str:
-    return path if next_path == "/" else f"{path}?{urlencode({'next': next_path})}"
+def _link(path: str, next_path: str, claim: str = "") -> str:
+    query = {k: v for k, v in (("next", next_path if next_path != "/" else ""), ("claim", claim)) if v}
+    return f"{path}?{urlencode(query)}" if query else path
 
 
-def _signin_body(*, csrf: str, username: str = "", error: str | None = None, next_path: str = "/") -> str:
+def _signin_body(
+    *, csrf: str, username: str = "", error: str | None = None, next_path: str = "/", claim: str = ""
+) -> str:
     # The password field never gets a value: a submitted password is never sent back.
     return (
         f"{_error(error)}"
         '<form method="post" action="/auth/signin">'
-        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}"
+        # The claim only rides along, so that the sign-up link still keeps this session's progress.
+        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}{_hidden('claim', claim)}"
         '<label for="username">Username</label>'
         f'<input id="username" name="username" type="text" value="{escape(username)}" '
-        'autocomplete="username" autocapitalize="none" required autofocus>'
+        f'autocomplete="username" autocapitalize="none" required{"" if username else " autofocus"}>'
         '<label for="password">Password</label>'
-        '<input id="password" name="password" type="password" autocomplete="current-password" required>'
+        '<input id="password" name="password" type="password" autocomplete="current-password" '
+        f"required{' autofocus' if username else ''}>"
         '<button type="submit">Sign in</button></form>'
-        f'<p class="links">No account yet? <a href="{escape(_with_next("/auth/signup", next_path))}">'
+        f'<p class="links">No account yet? <a href="{escape(_link("/auth/signup", next_path, claim))}">'
         "Sign up</a></p>"
     )
 
@@ -182,7 +187,7 @@ def _signup_body(
         '<input id="password2" name="password2" type="password" autocomplete="new-password" required>'
         '<p class="hint">At least 10 characters; a short sentence is easy to remember.</p>'
         '<button type="submit">Sign up</button></form>'
-        f'<p class="links">Have an account? <a href="{escape(_with_next("/auth/signin", next_path))}">'
+        f'<p class="links">Have an account? <a href="{escape(_link("/auth/signin", next_path, claim))}">'
         "Sign in</a></p>"
     )
 
@@ -263,17 +268,22 @@ class _AuthPages:
             if account is not None:
                 body = _signed_in_body(account.username, account.actor.role, csrf)
                 return _form_page(request, "Sign in", body, csrf)
-            body = _signin_body(csrf=csrf, next_path=safe_next(request.query_params.get("next")))
-            return _form_page(request, "Sign in", body, csrf)
+            next_path = safe_next(request.query_params.get("next"))
+            claim = request.query_params.get("claim", "")[:128]
+            return _form_page(
+                request, "Sign in", _signin_body(csrf=csrf, next_path=next_path, claim=claim), csrf
+            )
         fields = await self._checked_form(request)
         if fields is None:
             return _forbidden()
-        next_path = safe_next(fields.get("next"))
+        next_path, claim = safe_next(fields.get("next")), fields.get("claim", "")[:128]
         username, password = fields.get("username", "").strip(), fields.get("password", "")
         try:
             token = await run_in_threadpool(self._sign_in, username, password, current)
         except sessions.SignInError as exc:
-            body = _signin_body(csrf=csrf, username=username, error=str(exc), next_path=next_path)
+            body = _signin_body(
+                csrf=csrf, username=username, error=str(exc), next_path=next_path, claim=claim
+            )
             return _form_page(request, "Sign in", body, csrf, status=400)
         return _signed_in_redirect(request, token, next_path)
 

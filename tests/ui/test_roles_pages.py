@@ -49,7 +49,7 @@ def test_instructor_sets_work_and_learner_takes_it(app_db, people, monkeypatch):
     at.switch_page("views/assignments.py").run()
     at.text_input[0].set_value(code)
     _button(at, "Join").click().run()
-    assert at.success[0].value == "You joined <b>Evening</b> class."  # shown as text by st.success
+    assert at.success[0].value == r"You joined \<b\>Evening\</b\> class."  # escaped: shown as typed
     _button(at, "Start").click().run()
     assert not at.exception, at.exception
     assert at.subheader[0].value == "Week 1"
@@ -78,3 +78,11 @@ def test_anonymous_visitor_is_asked_to_sign_in_for_assignments(app_db, monkeypat
     at = _as(monkeypatch, Actor.anonymous()).run()
     with pytest.raises(ValueError):
         at.switch_page("views/assignments.py")
+
+
+def test_markdown_in_user_typed_names_is_inert():
+    from quizapp.ui.common import plain
+
+    assert plain("[click](javascript:alert(1)) **x** <img src=x onerror=alert(1)>") == (
+        r"\[click\]\(javascript\:alert\(1\)\) \*\*x\*\* \<img src=x onerror=alert\(1\)\>"
+    )

@@ -19,7 +19,7 @@ from quizapp.grading import AnswerError
 from quizapp.identity import AccessDenied
 from quizapp.models import as_utc, utcnow
 from quizapp.ui.answering import answer_widget, shown_answer
-from quizapp.ui.common import actor, topic_title
+from quizapp.ui.common import actor, plain, topic_title
 
 S = st.session_state
 
@@ -48,7 +48,7 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
             try:
                 with write_session() as session:
                     cohort = join_cohort(session=session, actor=me, code=code)
-                st.success(f"You joined {cohort.name}.")
+                st.success(f"You joined {plain(cohort.name)}.")
             except (CohortError, AccessDenied) as exc:
                 st.error(str(exc))
     with write_session() as session:
@@ -59,11 +59,11 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
     for item in items:
         a = item.assignment
         with st.container(border=True):
-            st.subheader(a.title)
+            st.subheader(plain(a.title))
             limit = f"{a.time_limit_s // 60} min" if a.time_limit_s else "untimed"
             allowed = a.attempts_allowed or "unlimited"
             st.caption(
-                f"{item.cohort_name} · {item.questions} questions · {limit} · opens {_when(a.opens_at)} · "
+                f"{plain(item.cohort_name)} · {item.questions} questions · {limit} · opens {_when(a.opens_at)} · "
                 f"due {_when(a.due_at)} · attempts {item.attempts_used} of {allowed} · feedback: {FEEDBACK[a.feedback].lower()}"
             )
             if item.best_score is not None:
@@ -104,7 +104,7 @@ def _take(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
         S.pop("as_attempt", None)
         st.error(str(exc))
         return
-    st.subheader(view.assignment.title)
+    st.subheader(plain(view.assignment.title))
     if st.button("Back to my assignments"):
         S.pop("as_attempt", None)
         st.rerun()

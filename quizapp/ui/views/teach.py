@@ -15,7 +15,7 @@ from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied
 from quizapp.questions import list_questions
 from quizapp.ui import instructor_reports
-from quizapp.ui.common import DIFFICULTY, actor, topic_title
+from quizapp.ui.common import DIFFICULTY, actor, plain, topic_title
 
 st.title("Teach")
 me = actor()
@@ -29,7 +29,7 @@ with st.expander("Create a cohort"), st.form("new_cohort"):
         try:
             with write_session() as session:
                 made = create_cohort(session=session, actor=me, name=name)
-            st.success(f"Created {made.name}. Learners join with the code {made.join_code}.")
+            st.success(f"Created {plain(made.name)}. Learners join with the code {made.join_code}.")
         except (CohortError, AccessDenied) as exc:
             st.error(str(exc))
 
@@ -62,10 +62,10 @@ with tab_work:
     for a in tasks:
         limit = f"{a.time_limit_s // 60} min" if a.time_limit_s else "untimed"
         st.write(
-            f"**{a.title}** · {limit} · attempts {a.attempts_allowed or 'unlimited'} · due "
+            f"**{plain(a.title)}** · {limit} · attempts {a.attempts_allowed or 'unlimited'} · due "
             f"{a.due_at:%Y-%m-%d %H:%M} UTC"
             if a.due_at
-            else f"**{a.title}** · {limit} · no due date"
+            else f"**{plain(a.title)}** · {limit} · no due date"
         )
     st.subheader("New assignment")
     how = st.radio("Choose questions", ["By topic, difficulty and count", "One by one"], horizontal=True)
@@ -111,7 +111,7 @@ with tab_work:
                         opens_at=datetime.combine(opens, time.min, tzinfo=UTC) if opens else None,
                         due_at=datetime.combine(due, time.max, tzinfo=UTC) if due else None,
                     )
-                st.success(f"Created {made.title}.")
+                st.success(f"Created {plain(made.title)}.")
                 st.rerun()
             except (AssignmentError, AccessDenied) as exc:
                 st.error(str(exc))
