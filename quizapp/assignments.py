@@ -274,8 +274,10 @@ def start_or_resume(
     return attempt.id  # type: ignore[return-value]
 
 
-def _own_assignment_attempt(session: Session, actor: Actor, attempt_id: int) -> tuple[Attempt, Assignment]:
-    attempt = get_attempt(session=session, actor=actor, attempt_id=attempt_id)
+def _own_assignment_attempt(
+    session: Session, actor: Actor, attempt_id: int, *, lock: bool = False
+) -> tuple[Attempt, Assignment]:
+    attempt = get_attempt(session=session, actor=actor, attempt_id=attempt_id, for_update=lock)
     if attempt.mode != "assignment" or attempt.assignment_id is None:
         raise AccessDenied(f"attempt {attempt_id} is not an assignment attempt")
     a = session.get(Assignment, attempt.assignment_id)
@@ -324,7 +326,7 @@ def save_answer(
     practice); otherwise a later answer replaces the earlier one until the attempt is submitted.
     Either way there is one stored answer per question."""
     now = now or utcnow()
-    attempt, a = _own_assignment_attempt(session, actor, attempt_id)
+    attempt, a = _own_assignment_attempt(session, actor, attempt_id, lock=True)
     if attempt.state != "open":
         raise AssignmentError("this attempt is already submitted")
     deadline = as_utc(attempt.deadline_at)
@@ -367,7 +369,7 @@ def save_answer(
 def submit_attempt(*, session: Session, actor: Actor, attempt_id: int, now: datetime | None = None) -> None:
     """Hand the attempt in; submitting twice changes nothing."""
     now = now or utcnow()
-    attempt, _ = _own_assignment_attempt(session, actor, attempt_id)
+    attempt, _ = _own_assignment_attempt(session, actor, attempt_id, lock=True)
     _finish(attempt, now)
     session.flush()
 

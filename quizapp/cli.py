@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from quizapp.cli_instructor import add_commands
 from quizapp.config import get_settings
 
 # The Streamlit app and the /auth/ routes on one server (st.App in server.py).
@@ -166,7 +167,9 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
         return 2
     try:
         # The time budget protects a shared server; a run from the command line may take what it needs.
-        outcome = runtime.run_demo(args.slug, params, seed=args.seed, device=args.device, use_cache=False, budget_s=0)
+        outcome = runtime.run_demo(
+            args.slug, params, seed=args.seed, device=args.device, use_cache=False, budget_s=0
+        )
     except runtime.DeviceUnavailable as exc:
         print(str(exc), file=sys.stderr)
         return 2
@@ -246,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--role", required=True, choices=["learner", "instructor", "admin"])
     s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     s.set_defaults(func=cmd_user_add)
+
+    add_commands(sub)  # sample-data, export gradebook|responses, stats items
     return p
 
 

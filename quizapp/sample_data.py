@@ -3,17 +3,20 @@ views and for benchmarks.
 
 Learners differ in ability (theta ~ N(0, 1)); each question gets a difficulty from its bank
 difficulty plus noise and a discrimination of its own, and P(right) is logistic in ability minus
-difficulty, with a guessing floor for choice questions. Every stored answer is a real answer
-(a wrong choice, a wrong number, ticked key points...) and its score is what quizapp.grading.grade
-gives it. Rows go in with bulk inserts, so 5,000 learners and 1,000,000 answers take seconds.
-Sample learners have no password: they cannot sign in; the instructor can.
+difficulty, with a guessing floor for choice questions. Every stored answer is a real answer as a
+learner would give it (a distractor, a wrong number typed as text, a set of ticks missing one) and
+its score is what quizapp.grading.grade gives it. Assignments hold auto-graded questions only, as
+quizapp.assignments requires. Rows go in with bulk inserts (COPY on PostgreSQL), so 5,000 learners
+and 1,000,000 answers take about a minute. Sample learners have no password: they cannot sign in;
+the instructor can.
 """
 
+import bisect
 import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -36,7 +39,6 @@ from quizapp.models import (
 from quizapp.questions import QuestionView, list_questions
 
 INSTRUCTOR = "instructor"
-JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
 CHUNK = 20_000  # rows per bulk insert
 # Typical seconds a person spends per question type (median of a log-normal).
 SECONDS = {"single": 25, "multi": 45, "truefalse": 12, "numeric": 70, "short": 35}
@@ -62,20 +64,41 @@ class SampleSummary:
 # --- answers that grade as intended -----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Option:
+    """A ready-made answer with its real grade, and its JSON text for the fast insert paths."""
+
+    answer: Any
+    score: float
+    correct: bool
+    json: str
+
+
 @dataclass
 class _Pool:
-    """A question's ready-made answers: the right ones and the wrong ones, each with its grade."""
+    """A question's ready-made answers: the right one and the wrong ones, each graded by grade()."""
 
     view: QuestionView
-    right: list[Any]
-    wrong: list[Any]
-    wrong_cdf: np.ndarray  # cumulative pick weights: some distractors attract more than others
+    right: _Option
+    wrong: list[_Option]
+    wrong_cdf: list[float]  # cumulative pick weights: some distractors attract more than others
     guess: float  # chance of a right answer by guessing
     a: float  # discrimination (IRT slope)
     b: float  # difficulty (IRT location)
 
+    def pick(self, p_right: float, u: float, w: float) -> _Option:
+        """Right with probability p_right; else a distractor by weight (u, w: uniform draws)."""
+        if u < p_right:
+            return self.right
+        return self.wrong[min(bisect.bisect_left(self.wrong_cdf, w), len(self.wrong) - 1)]
 
-def _wrong_numbers(data: dict) -> list[Any]:
+
+def _typed(x: float) -> str:
+    """A number as a learner types it: 30, 0.25, 1e-05."""
+    return str(int(x)) if x.is_integer() and abs(x) < 1e15 else repr(x)
+
+
+def _wrong_numbers(data: dict) -> list[float]:
     x, tol = float(data["answer"]), float(data["tolerance"])
     step = max(abs(x) * 0.5, 10 * tol, 1.0)
     return [x + step, x - step, x * 10 if x else 1.0, round(x + 2 * step, 6)]
@@ -103,59 +126,38 @@ def _candidates(view: QuestionView) -> tuple[list[Any], list[Any]]:
     if t == "truefalse":
         return [bool(d["answer"])], [not d["answer"]]
     if t == "numeric":
-        return [d["answer"]], _wrong_numbers(d)
+        return [_typed(float(d["answer"]))], [_typed(x) for x in _wrong_numbers(d)]
     if t == "short":
         plain = [p for p in (readable_pattern(x) for x in d["answers"]) if p]
         return plain[:1], ["I am not sure", "overfitting of the weights"]
     return [], []  # open answers are self-rated: assignments do not use them
 
 
+def _option(data: dict, answer: Any) -> _Option | None:
+    try:
+        g = grade(data, answer)
+    except AnswerError:
+        return None
+    return _Option(answer, g.score, g.correct, json.dumps(answer))
+
+
 def _pool(view: QuestionView, rng: np.random.Generator) -> _Pool | None:
     right, wrong = _candidates(view)
     # Keep only answers whose real grade is what we mean them to be.
-    right = [r for r in right if _safe_grade(view.data, r) == 1.0]
-    wrong = [w for w in wrong if (g := _safe_grade(view.data, w)) is not None and g < 1.0]
-    if not right or not wrong:
+    rights = [o for o in (_option(view.data, r) for r in right) if o is not None and o.score == 1.0]
+    wrongs = [o for o in (_option(view.data, w) for w in wrong) if o is not None and o.score < 1.0]
+    if not rights or not wrongs:
         return None
     guess = {"single": 1 / max(2, len(view.data.get("choices") or [])), "truefalse": 0.5}.get(view.type, 0.0)
     return _Pool(
         view=view,
-        right=right,
-        wrong=wrong,
-        wrong_cdf=np.cumsum(rng.dirichlet(np.ones(max(1, len(wrong))))),
+        right=rights[0],
+        wrong=wrongs,
+        wrong_cdf=np.cumsum(rng.dirichlet(np.ones(len(wrongs)))).tolist(),
         guess=guess,
         a=float(np.exp(rng.normal(0.2, 0.45))),
         b=(view.difficulty - 2) * 0.9 + float(rng.normal(0.0, 0.6)),
     )
-
-
-def _safe_grade(data: dict, answer: Any) -> float | None:
-    try:
-        return grade(data, answer).score
-    except AnswerError:
-        return None
-
-
-class _Grader:
-    """grade() of each distinct (question, answer) once: a million answers repeat a few hundred."""
-
-    def __init__(self) -> None:
-        self._memo: dict[tuple[str, str], tuple[float, bool]] = {}
-
-    def __call__(self, view: QuestionView, answer: Any) -> tuple[float, bool]:
-        key = (view.id, json.dumps(answer, sort_keys=True))
-        hit = self._memo.get(key)
-        if hit is None:
-            g = grade(view.data, answer)
-            hit = self._memo[key] = (g.score, g.correct)
-        return hit
-
-
-def _answer(pool: _Pool, p_right: float, u: float, w: float) -> Any:
-    """A learner's answer: right with probability p_right (u, w: uniform draws for this answer)."""
-    if u < p_right:
-        return pool.right[0]
-    return pool.wrong[min(int(np.searchsorted(pool.wrong_cdf, w)), len(pool.wrong) - 1)]
 
 
 # --- rows --------------------------------------------------------------------------------------
@@ -184,13 +186,17 @@ def _learner_prefix(session: Session, cohort: Cohort) -> str:
     return prefix
 
 
-def _bulk(session: Session, model: type, rows: list[dict], returning: bool = False) -> list[int]:
+def _bulk(session: Session, model: Any, rows: list[dict], returning: bool = False) -> list[int]:
+    """Core executemany on the session's connection: the ORM's per-row bookkeeping would cost
+    more than the database does."""
     if not rows:
         return []
+    table = model.__table__
+    conn = session.connection()
     if returning:
-        stmt = insert(model).returning(model.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
-        return [r[0] for r in session.execute(stmt, rows).all()]
-    session.execute(insert(model), rows)
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        return list(conn.execute(stmt, rows).scalars())
+    conn.execute(insert(table), rows)
     return []
 
 
@@ -250,7 +256,6 @@ def make_sample_data(
 
     theta = rng.normal(0.0, 1.0, learners)
     speed = np.exp(rng.normal(0.0, 0.3, learners))  # some people are quicker than others
-    grader = _Grader()
     titles, n_attempts, n_responses = [], 0, 0
     for k in range(assignments):
         chosen = [pools[i] for i in rng.choice(len(pools), size=min(questions, len(pools)), replace=False)]
@@ -270,7 +275,7 @@ def make_sample_data(
         assert a.id is not None
         titles.append(title)
         made = _simulate(
-            session, a.id, opens, chosen, user_ids, theta, speed, rng, grader, attempts, completion, retake
+            session, a.id, opens, chosen, user_ids, theta, speed, rng, attempts, completion, retake
         )
         n_attempts += made[0]
         n_responses += made[1]
@@ -296,14 +301,14 @@ def _simulate(
     theta: np.ndarray,
     speed: np.ndarray,
     rng: np.random.Generator,
-    grader: _Grader,
     max_attempts: int,
     completion: float,
     retake: float,
 ) -> tuple[int, int]:
     """Insert the finished attempts and their answers for one assignment, a block of learners at a time."""
     n_attempts = n_responses = 0
-    block = max(1, CHUNK // max(1, len(chosen)))
+    n_q = len(chosen)
+    block = max(1, CHUNK // max(1, n_q))
     guess = np.array([p.guess for p in chosen])
     slope = np.array([p.a for p in chosen])
     location = np.array([p.b for p in chosen])
@@ -318,26 +323,19 @@ def _simulate(
                 n += 1
             sittings += [(i, j) for j in range(n)]
         plans, attempt_rows = [], []
-        n_q = len(chosen)
         for i, j in sittings:
             began = opens + timedelta(
                 days=float(rng.uniform(0, 3)) + 1.5 * j, minutes=float(rng.uniform(0, 600))
             )
             ability = theta[i] + 0.3 * j  # a retake goes a little better
-            p_right = guess + (1 - guess) / (1 + np.exp(-1.7 * slope * (ability - location)))
-            u, w = rng.random(n_q), rng.random(n_q)
+            p_right = (guess + (1 - guess) / (1 + np.exp(-1.7 * slope * (ability - location)))).tolist()
+            u, w = rng.random(n_q).tolist(), rng.random(n_q).tolist()
             ms = (1000 * seconds * speed[i] * np.exp(rng.normal(0, 0.5, n_q))).astype(int)
-            clock = np.cumsum(ms)
+            clock = np.cumsum(ms).tolist()
             answers = [
-                (
-                    p,
-                    _answer(p, p_right[q], u[q], w[q]),
-                    int(ms[q]),
-                    began + timedelta(milliseconds=int(clock[q])),
-                )
-                for q, p in enumerate(chosen)
+                (p, p.pick(p_right[q], u[q], w[q]), t, began + timedelta(milliseconds=c))
+                for q, (p, t, c) in enumerate(zip(chosen, ms.tolist(), clock, strict=True))
             ]
-            finished = answers[-1][3] + timedelta(seconds=float(rng.uniform(3, 30)))
             plans.append(answers)
             attempt_rows.append(
                 {
@@ -346,28 +344,59 @@ def _simulate(
                     "mode": "assignment",
                     "state": "finished",
                     "started_at": began,
-                    "finished_at": finished,
+                    "finished_at": answers[-1][3] + timedelta(seconds=float(rng.uniform(3, 30))),
                 }
             )
         ids = _bulk(session, Attempt, attempt_rows, returning=True)
-        rows = []
-        for attempt_id, answers in zip(ids, plans, strict=True):
-            for p, answer, ms, at in answers:
-                score, correct = grader(p.view, answer)
-                rows.append(
-                    {
-                        "attempt_id": attempt_id,
-                        "question_id": p.view.id,
-                        "question_version_id": p.view.version_id,
-                        "answer": answer,
-                        "score": score,
-                        "correct": correct,
-                        "time_taken_ms": ms,
-                        "answered_at": at,
-                    }
-                )
-        for c in range(0, len(rows), CHUNK):
-            _bulk(session, Response, rows[c : c + CHUNK])
+        rows = [
+            (attempt_id, p.view.id, p.view.version_id, option, ms, at)
+            for attempt_id, answers in zip(ids, plans, strict=True)
+            for p, option, ms, at in answers
+        ]
+        _insert_responses(session, rows)
         n_attempts += len(ids)
         n_responses += len(rows)
     return n_attempts, n_responses
+
+
+_RESPONSE_COLUMNS = (
+    "attempt_id",
+    "question_id",
+    "question_version_id",
+    "answer",
+    "score",
+    "correct",
+    "time_taken_ms",
+    "answered_at",
+)
+
+
+def _insert_responses(session: Session, rows: list[tuple[int, str, int, _Option, int, datetime]]) -> None:
+    """The fast path for a million answers: COPY on PostgreSQL, the driver's executemany with
+    ready-made JSON on SQLite; Core executemany elsewhere. All in the session's transaction."""
+    conn = session.connection()
+    dialect = conn.dialect.name
+    columns = ", ".join(_RESPONSE_COLUMNS)
+    raw = conn.connection.dbapi_connection
+    if dialect == "postgresql":
+        with raw.cursor() as cur, cur.copy(f"COPY response ({columns}) FROM STDIN") as copy:  # type: ignore[union-attr]
+            for a, q, v, o, ms, at in rows:
+                copy.write_row((a, q, v, o.json, o.score, o.correct, ms, at))
+        return
+    if dialect == "sqlite":
+        # SQLAlchemy's own storage formats: JSON text, naive UTC "YYYY-MM-DD HH:MM:SS.ffffff", 0/1.
+        cur = raw.cursor()  # type: ignore[union-attr]
+        cur.executemany(
+            f"INSERT INTO response ({columns}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(a, q, v, o.json, o.score, int(o.correct), ms, _sqlite_time(at)) for a, q, v, o, ms, at in rows],
+        )
+        cur.close()
+        return
+    values = [(a, q, v, o.answer, o.score, o.correct, ms, at) for a, q, v, o, ms, at in rows]
+    _bulk(session, Response, [dict(zip(_RESPONSE_COLUMNS, row, strict=True)) for row in values])
+
+
+def _sqlite_time(moment: datetime) -> str:
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")

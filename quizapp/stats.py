@@ -3,16 +3,24 @@
 Everything is computed over the graded answers of the cohort's finished assignment attempts
 (Attempt.mode 'assignment', state 'finished', assignment in the cohort). An attempt's score is the sum
 of its response scores over the assignment's number of questions, so an unanswered question counts 0.
-The heavy lifting is grouped SQL; Python only walks the grouped rows (attempts, questions, learners).
+
+The heavy lifting is grouped SQL. Every heavy figure is a sum over attempts, and a finished attempt's
+answers never change (answers are refused once an attempt is finished), so each process keeps the
+sums per cohort together with the set of attempts they cover, and on the next call adds only the
+attempts finished since: one full pass over the answers per cohort and process, then small ones.
 """
 
+import copy
 import json
 import math
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Text, case, cast, func
+from sqlalchemy import Text, case, cast, func, null, text
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -23,6 +31,7 @@ from quizapp.models import (
     Assignment,
     AssignmentQuestion,
     Attempt,
+    Cohort,
     Enrollment,
     Question,
     QuestionVersion,
@@ -36,17 +45,26 @@ MIN_DISCRIMINATION = 30.0
 FACILITY_RANGE = (0.1, 0.9)
 CHOICE_TYPES = ("single", "multi", "truefalse")
 
+S = TypeVar("S")
+Where = list[ColumnElement[bool]]
+
 
 # --- what counts -------------------------------------------------------------------------------
 
 
-def graded_attempts(cohort_id: int) -> list[ColumnElement[bool]]:
+def graded_attempts(cohort_id: int) -> Where:
     """The filter every figure here shares: finished assignment attempts of the cohort."""
     return [
         Attempt.mode == "assignment",
         Attempt.state == "finished",
         col(Attempt.assignment_id).in_(select(Assignment.id).where(Assignment.cohort_id == cohort_id)),
     ]
+
+
+def _answers_of(which: Where) -> ColumnElement[bool]:
+    """Responses of the attempts matching `which`, written as `attempt_id IN (...)` so that SQLite
+    walks the answers in attempt order through the attempt_id index instead of sorting them."""
+    return col(Response.attempt_id).in_(select(Attempt.id).where(*which))
 
 
 def _assignments(session: Session, cohort_id: int) -> list[tuple[Assignment, int]]:
@@ -60,7 +78,7 @@ def _assignments(session: Session, cohort_id: int) -> list[tuple[Assignment, int
         select(Assignment, func.coalesce(n_questions.c.n, 0))
         .outerjoin(n_questions, n_questions.c.assignment_id == Assignment.id)
         .where(Assignment.cohort_id == cohort_id)
-        .order_by(Assignment.created_at, Assignment.id)
+        .order_by(col(Assignment.created_at), col(Assignment.id))
     )
     return [(a, int(n)) for a, n in session.exec(stmt).all()]
 
@@ -69,6 +87,95 @@ def _fraction(total: float | None, n_questions: int) -> float | None:
     if total is None or n_questions <= 0:
         return None
     return min(1.0, float(total) / n_questions)
+
+
+def _no_jit(session: Session) -> None:
+    """PostgreSQL's JIT spends ~0.5 s compiling these one-pass aggregates and wins nothing back;
+    turn it off for the rest of this transaction only."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+# --- running sums, kept per cohort and topped up with newly finished attempts -------------------
+
+MAX_TOP_UP = 5000  # more new attempts than this: recompute from scratch
+_CACHE_SIZE = 48
+_cache: OrderedDict[tuple, "_Snapshot"] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    attempts: frozenset[int]  # the finished attempts the state covers
+    state: Any
+
+
+def _graded_ids(session: Session, cohort_id: int) -> frozenset[int]:
+    # Core rows, not ORM ones: tens of thousands of ids come back on every call.
+    stmt = select(Attempt.id).where(*graded_attempts(cohort_id))
+    return frozenset(session.connection().execute(stmt).scalars())
+
+
+def _running(
+    session: Session,
+    name: str,
+    cohort_id: int,
+    empty: Callable[[], S],
+    add: Callable[[Session, S, Where], None],
+    fork: Callable[[S], S] = copy.copy,
+) -> S:
+    """The state that `add` builds over all graded attempts of the cohort, reusing this process's
+    last one: only attempts finished since are added. `add(session, state, which)` folds the
+    attempts matching `which` into `state`; `fork` copies a kept state before it is topped up
+    (other threads may be reading it)."""
+    cohort = session.get(Cohort, cohort_id)  # already loaded by the access check
+    assert cohort is not None
+    # The creation time tells apart two databases at one URL (a test database made afresh).
+    key = (str(session.get_bind().engine.url), name, cohort_id, cohort.created_at)
+    now = _graded_ids(session, cohort_id)
+    with _cache_lock:
+        snap = _cache.get(key)
+        if snap is not None:
+            _cache.move_to_end(key)
+    if snap is not None and snap.attempts == now:
+        return snap.state
+    _no_jit(session)
+    if snap is not None and snap.attempts < now and len(now - snap.attempts) <= MAX_TOP_UP:
+        state = fork(snap.state)
+        add(session, state, [col(Attempt.id).in_(sorted(now - snap.attempts))])
+        _remember(key, _Snapshot(now, state))
+        return state
+    state = empty()
+    add(session, state, graded_attempts(cohort_id))
+    # On PostgreSQL each statement sees its own snapshot: keep the result only if no attempt
+    # finished while it ran, so the stored set says exactly what the sums cover.
+    if _graded_ids(session, cohort_id) == now:
+        _remember(key, _Snapshot(now, state))
+    return state
+
+
+def _remember(key: tuple, snap: _Snapshot) -> None:
+    with _cache_lock:
+        _cache[key] = snap
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def clear_cache() -> None:
+    """Forget every kept sum (benchmarks time the full computation with this)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _attempt_totals(which: Where) -> Any:
+    """Subquery (attempt_id, total): each matching attempt's summed answer scores."""
+    return (
+        select(col(Response.attempt_id).label("attempt_id"), func.sum(Response.score).label("total"))
+        .where(_answers_of(which))
+        .group_by(Response.attempt_id)
+        .subquery("totals")
+    )
 
 
 # --- gradebook ---------------------------------------------------------------------------------
@@ -93,6 +200,11 @@ class Cell:
     @property
     def completed(self) -> bool:
         return self.attempts > 0
+
+    @property
+    def attempts_used(self) -> int:
+        """What counts against the assignment's allowance: the finished ones and an open one."""
+        return self.attempts + int(self.in_progress)
 
 
 @dataclass(frozen=True)
@@ -120,40 +232,50 @@ class Gradebook:
         return sum(c.completed for c in cells) / len(cells) if cells else 0.0
 
 
-def _attempt_totals(cohort_id: int) -> Any:
-    """One row per finished attempt: its learner, assignment, finish time and summed score."""
-    return (
+@dataclass(frozen=True)
+class _Tally:
+    """One learner's finished attempts at one assignment: best and last total, how many."""
+
+    best: float
+    last: float
+    last_key: tuple[datetime, int]  # (finished_at in UTC, attempt id): the latest wins
+    attempts: int
+
+
+def _utc(moment: datetime | None) -> datetime:
+    if moment is None:
+        return datetime.min
+    return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _add_tallies(session: Session, tallies: dict[tuple[int, int], _Tally], which: Where) -> None:
+    """Fold one row per matching attempt (a few tens of thousands at most) into the tallies."""
+    totals = _attempt_totals(which)
+    stmt = (
         select(
-            col(Attempt.id).label("attempt_id"),
-            col(Attempt.user_id).label("user_id"),
-            col(Attempt.assignment_id).label("assignment_id"),
-            col(Attempt.finished_at).label("finished_at"),
-            func.coalesce(func.sum(Response.score), 0.0).label("total"),
+            Attempt.id,
+            Attempt.user_id,
+            Attempt.assignment_id,
+            Attempt.finished_at,
+            func.coalesce(totals.c.total, 0.0),  # a finished attempt with no answer scores 0
         )
         .select_from(Attempt)
-        .outerjoin(Response, col(Response.attempt_id) == Attempt.id)
-        .where(*graded_attempts(cohort_id))
-        .group_by(Attempt.id, Attempt.user_id, Attempt.assignment_id, Attempt.finished_at)
-        .subquery()
+        .outerjoin(totals, totals.c.attempt_id == Attempt.id)
+        .where(*which)
     )
-
-
-def _best_last(session: Session, cohort_id: int) -> dict[tuple[int, int], tuple[float, float, int]]:
-    """(user, assignment) -> (best total, last total, finished attempts), in one grouped query."""
-    per = _attempt_totals(cohort_id)
-    newest_first = func.row_number().over(
-        partition_by=(per.c.user_id, per.c.assignment_id),
-        order_by=(per.c.finished_at.desc(), per.c.attempt_id.desc()),
-    )
-    ranked = select(per, newest_first.label("rn")).subquery()
-    stmt = select(
-        ranked.c.user_id,
-        ranked.c.assignment_id,
-        func.max(ranked.c.total),
-        func.max(case((ranked.c.rn == 1, ranked.c.total))),
-        func.count(),
-    ).group_by(ranked.c.user_id, ranked.c.assignment_id)
-    return {(u, a): (best, last, int(n)) for u, a, best, last, n in session.exec(stmt).all()}
+    for attempt_id, user_id, assignment_id, finished_at, total in session.connection().execute(stmt):
+        total, key = float(total), (_utc(finished_at), attempt_id)
+        prior = tallies.get((user_id, assignment_id))
+        if prior is None:
+            tallies[(user_id, assignment_id)] = _Tally(total, total, key, 1)
+            continue
+        newer = key > prior.last_key
+        tallies[(user_id, assignment_id)] = _Tally(
+            max(prior.best, total),
+            total if newer else prior.last,
+            key if newer else prior.last_key,
+            prior.attempts + 1,
+        )
 
 
 def _open_attempts(session: Session, cohort_id: int) -> set[tuple[int, int]]:
@@ -174,25 +296,29 @@ def _learners(session: Session, cohort_id: int) -> list[tuple[int, str]]:
         select(User.id, User.username)
         .join(Enrollment, col(Enrollment.user_id) == User.id)
         .where(Enrollment.cohort_id == cohort_id)
-        .order_by(User.username)
+        .order_by(col(User.username))
     )
-    return [(int(i), name) for i, name in session.exec(stmt).all()]
+    return [(int(i), name) for i, name in session.connection().execute(stmt)]
 
 
 def gradebook(*, session: Session, actor: Actor, cohort_id: int) -> Gradebook:
     """Enrolled learners by assignments: best and last score (0..1), attempts and completion."""
     cohort = owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
     assignments = _assignments(session, cohort_id)
-    totals = _best_last(session, cohort_id)
+    tallies: dict[tuple[int, int], _Tally] = _running(session, "gradebook", cohort_id, dict, _add_tallies)
     open_now = _open_attempts(session, cohort_id)
+    sizes = [(a.id, nq) for a, nq in assignments]
     rows = []
     for user_id, username in _learners(session, cohort_id):
         cells = {}
-        for a, nq in assignments:
-            assert a.id is not None
-            best, last, n = totals.get((user_id, a.id), (None, None, 0))
-            cells[a.id] = Cell(_fraction(best, nq), _fraction(last, nq), n, (user_id, a.id) in open_now)
-        rows.append(GradebookRow(user_id, username, cells))
+        for a_id, nq in sizes:
+            t = tallies.get((user_id, a_id))  # type: ignore[arg-type]
+            busy = (user_id, a_id) in open_now
+            if t is None:
+                cells[a_id] = Cell(None, None, 0, busy)
+            else:
+                cells[a_id] = Cell(_fraction(t.best, nq), _fraction(t.last, nq), t.attempts, busy)
+        rows.append(GradebookRow(user_id, username, cells))  # type: ignore[arg-type]
     columns = [
         AssignmentColumn(a.id, a.title, nq, a.attempts_allowed, a.due_at)  # type: ignore[arg-type]
         for a, nq in assignments
@@ -201,7 +327,7 @@ def gradebook(*, session: Session, actor: Actor, cohort_id: int) -> Gradebook:
 
 
 def score_distribution(*, session: Session, actor: Actor, cohort_id: int) -> list[dict[str, Any]]:
-    """Long-format rows for a histogram: one per learner and assignment they finished, best score."""
+    """Long-format rows for a histogram: one per learner and assignment they finished."""
     book = gradebook(session=session, actor=actor, cohort_id=cohort_id)
     return [
         {
@@ -379,29 +505,58 @@ def needs_review(facility: float, discrimination: float | None, n: int, item_var
     return discrimination < MIN_DISCRIMINATION
 
 
-def _item_sums(session: Session, cohort_id: int, assignment_id: int | None) -> list[tuple]:
-    """Per (assignment, question): n, Σx, Σx², Σy, Σy², Σxy with x the item score and y the rest of
-    the attempt's score (attempt total minus x), in one grouped query over the answers."""
-    totals = (
-        select(
-            col(Response.attempt_id).label("attempt_id"),
-            col(Attempt.assignment_id).label("assignment_id"),
-            func.sum(Response.score).label("total"),
-        )
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .where(*graded_attempts(cohort_id))
-        .group_by(Response.attempt_id, Attempt.assignment_id)
+@dataclass
+class _Sums:
+    """Running sums for one (assignment, question)."""
+
+    n: int = 0
+    sx: float = 0.0
+    sxx: float = 0.0
+    sy: float = 0.0
+    syy: float = 0.0
+    sxy: float = 0.0
+    picks: dict[str, int] = field(default_factory=dict)
+
+
+def _choice_questions(session: Session, cohort_id: int) -> list[str]:
+    stmt = (
+        select(AssignmentQuestion.question_id)
+        .join(Assignment, col(Assignment.id) == AssignmentQuestion.assignment_id)
+        .join(Question, col(Question.id) == AssignmentQuestion.question_id)
+        .where(Assignment.cohort_id == cohort_id, col(Question.type).in_(CHOICE_TYPES))
+        .distinct()
     )
-    if assignment_id is not None:
-        totals = totals.where(Attempt.assignment_id == assignment_id)
-    t = totals.subquery()
+    return list(session.exec(stmt).all())
+
+
+def _add_item_sums(
+    session: Session, sums: dict[tuple[int, str], _Sums], which: Where, choice_ids: list[str]
+) -> None:
+    """Fold in, per (assignment, question): n, Σx, Σx², Σy, Σy², Σxy with x the item score and y the
+    rest of the attempt's score (attempt total minus x), and how often each choice was picked.
+
+    One grouped pass over the answers joined to their attempts' totals. Choice questions are also
+    grouped by the answer's JSON text (json has no equality on PostgreSQL), a few groups more per
+    question, summed back together here."""
+    per_attempt = _attempt_totals(which)
+    totals = (
+        select(per_attempt.c.attempt_id, per_attempt.c.total, Attempt.assignment_id)
+        .join(Attempt, col(Attempt.id) == per_attempt.c.attempt_id)
+        .cte("scored")
+        .prefix_with("MATERIALIZED", dialect="postgresql")  # hash 20,000 attempts, then one join
+    )
     x = col(Response.score)
-    y = t.c.total - x
+    y = totals.c.total - x
+    if choice_ids:
+        picked: Any = case((col(Response.question_id).in_(choice_ids), cast(Response.answer, Text)))
+    else:
+        picked = null()
+    picked = picked.label("picked")
     stmt = (
         select(
-            t.c.assignment_id,
+            totals.c.assignment_id,
             Response.question_id,
+            picked,
             func.count(),
             func.sum(x),
             func.sum(x * x),
@@ -409,46 +564,54 @@ def _item_sums(session: Session, cohort_id: int, assignment_id: int | None) -> l
             func.sum(y * y),
             func.sum(x * y),
         )
-        .select_from(Response)
-        .join(t, t.c.attempt_id == Response.attempt_id)
-        .group_by(t.c.assignment_id, Response.question_id)
+        .select_from(totals)
+        .join(Response, col(Response.attempt_id) == totals.c.attempt_id)
+        .group_by(totals.c.assignment_id, Response.question_id, picked)
     )
-    return list(session.exec(stmt).all())
-
-
-def _choice_counts(
-    session: Session, cohort_id: int, assignment_id: int | None, question_ids: list[str]
-) -> dict[tuple[int, str], dict[str, int]]:
-    """(assignment, question) -> {choice: times picked}; answers grouped in SQL by their JSON text."""
-    if not question_ids:
-        return {}
-    # json has no equality operator on PostgreSQL, so group by its text; parse the few groups here.
-    answer_text = cast(Response.answer, Text)
-    stmt = (
-        select(Attempt.assignment_id, Response.question_id, answer_text, func.count())
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .where(*graded_attempts(cohort_id), col(Response.question_id).in_(question_ids))
-        .group_by(Attempt.assignment_id, Response.question_id, answer_text)
-    )
-    if assignment_id is not None:
-        stmt = stmt.where(Attempt.assignment_id == assignment_id)
-    out: dict[tuple[int, str], dict[str, int]] = {}
-    for a_id, q_id, raw, n in session.exec(stmt).all():
-        picked = json.loads(raw) if isinstance(raw, str) else raw
-        if picked is None:
-            continue
-        counts = out.setdefault((a_id, q_id), {})
-        for choice in picked if isinstance(picked, list) else [picked]:
-            key = str(choice)
-            counts[key] = counts.get(key, 0) + int(n)
-    return out
+    for a_id, q_id, raw, n, sx, sxx, sy, syy, sxy in session.exec(stmt).all():
+        acc = sums.setdefault((a_id, q_id), _Sums())
+        acc.n += int(n)
+        acc.sx += float(sx)
+        acc.sxx += float(sxx)
+        acc.sy += float(sy)
+        acc.syy += float(syy)
+        acc.sxy += float(sxy)
+        chosen = json.loads(raw) if isinstance(raw, str) else None
+        for choice in chosen if isinstance(chosen, list) else [] if chosen is None else [chosen]:
+            acc.picks[str(choice)] = acc.picks.get(str(choice), 0) + int(n)
 
 
 def _choices(data: dict[str, Any]) -> list[str]:
     if data["type"] == "truefalse":
         return ["True", "False"]
     return [str(c) for c in data.get("choices") or []]
+
+
+def _item(a_id: int, title: str, q: Question, data: dict[str, Any], acc: _Sums) -> ItemStats:
+    n, sx, sxx = acc.n, acc.sx, acc.sxx
+    facility = sx / n
+    var = (sxx - sx * sx / n) / (n - 1) if n >= 2 else None
+    r = pearson(n, sx, acc.sy, sxx, acc.syy, acc.sxy)
+    disc = None if r is None else 100.0 * r
+    item_varies = n >= 2 and n * sxx - sx * sx > 1e-10 * n * sxx
+    counts = None
+    if q.type in CHOICE_TYPES:
+        counts = {c: acc.picks.get(c, 0) for c in _choices(data)}
+        counts.update({c: k for c, k in acc.picks.items() if c not in counts})  # older versions' choices
+    return ItemStats(
+        assignment_id=a_id,
+        assignment=title,
+        question_id=q.id,
+        type=q.type,
+        topic=q.topic,
+        prompt=data["prompt"],
+        n=n,
+        facility=facility,
+        sd=None if var is None else math.sqrt(max(0.0, var)),
+        discrimination_index=disc,
+        flag=needs_review(facility, disc, n, item_varies),
+        choice_counts=counts,
+    )
 
 
 def item_analysis(
@@ -458,13 +621,22 @@ def item_analysis(
 
     The discrimination index is Moodle's: 100 x the Pearson correlation between the item's score and
     the rest of the attempt's score (the attempt total minus this item), over the graded answers.
-    A question used by two assignments gets one row per assignment (their totals differ in length)."""
+    A question used by two assignments gets one row per assignment (their totals differ in length).
+    Rows come in assignment order, then question position."""
     owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
     titles = {a.id: a.title for a, _ in _assignments(session, cohort_id)}
     if assignment_id is not None and assignment_id not in titles:
         raise LookupError(f"assignment {assignment_id} is not in cohort {cohort_id}")
-    sums = _item_sums(session, cohort_id, assignment_id)
-    qids = sorted({q for _, q, *_ in sums})
+    choice_ids = _choice_questions(session, cohort_id)
+    sums: dict[tuple[int, str], _Sums] = _running(
+        session,
+        "items",
+        cohort_id,
+        dict,
+        lambda s, state, which: _add_item_sums(s, state, which, choice_ids),
+        copy.deepcopy,  # the sums are mutable
+    )
+    wanted = {k: v for k, v in sums.items() if assignment_id is None or k[0] == assignment_id}
     current = session.exec(
         select(Question, QuestionVersion)
         .join(
@@ -472,55 +644,38 @@ def item_analysis(
             (col(QuestionVersion.question_id) == Question.id)
             & (col(QuestionVersion.version) == Question.current_version),
         )
-        .where(col(Question.id).in_(qids))
+        .where(col(Question.id).in_(sorted({q for _, q in wanted})))
     ).all()
     info = {q.id: (q, v.data) for q, v in current}
-    picks = _choice_counts(
-        session, cohort_id, assignment_id, [q for q in qids if info[q][0].type in CHOICE_TYPES]
-    )
     position = {
         (aq.assignment_id, aq.question_id): aq.position
         for aq in session.exec(
             select(AssignmentQuestion).where(col(AssignmentQuestion.assignment_id).in_(list(titles)))
         ).all()
     }
-    out = []
-    for a_id, q_id, n, sx, sxx, sy, syy, sxy in sums:
-        n, sx, sxx, sy, syy, sxy = int(n), float(sx), float(sxx), float(sy), float(syy), float(sxy)
-        q, data = info[q_id]
-        facility = sx / n
-        var = (sxx - sx * sx / n) / (n - 1) if n >= 2 else None
-        sd = math.sqrt(max(0.0, var)) if var is not None else None
-        r = pearson(n, sx, sy, sxx, syy, sxy)
-        disc = None if r is None else 100.0 * r
-        item_varies = n >= 2 and n * sxx - sx * sx > 1e-10 * n * sxx
-        counts = None
-        if q.type in CHOICE_TYPES:
-            seen = picks.get((a_id, q_id), {})
-            counts = {c: seen.get(c, 0) for c in _choices(data)}
-            counts.update({c: k for c, k in seen.items() if c not in counts})  # choices of older versions
-        out.append(
-            ItemStats(
-                assignment_id=a_id,
-                assignment=titles[a_id],
-                question_id=q_id,
-                type=q.type,
-                topic=q.topic,
-                prompt=data["prompt"],
-                n=n,
-                facility=facility,
-                sd=sd,
-                discrimination_index=disc,
-                flag=needs_review(facility, disc, n, item_varies),
-                choice_counts=counts,
-            )
-        )
     order = list(titles)
-    out.sort(key=lambda s: (order.index(s.assignment_id), position.get((s.assignment_id, s.question_id), 0)))
-    return out
+    keys = sorted(wanted, key=lambda k: (order.index(k[0]), position.get(k, 0), k[1]))
+    return [_item(a_id, titles[a_id], *info[q_id], wanted[(a_id, q_id)]) for a_id, q_id in keys]
 
 
 # --- heatmap -----------------------------------------------------------------------------------
+
+
+def _add_topic_sums(
+    session: Session, cells: dict[tuple[int, str], tuple[str, float, int]], which: Where
+) -> None:
+    stmt = (
+        select(Attempt.user_id, User.username, Question.topic, func.sum(Response.score), func.count())
+        .select_from(Response)
+        .join(Attempt, col(Attempt.id) == Response.attempt_id)
+        .join(User, col(User.id) == Attempt.user_id)
+        .join(Question, col(Question.id) == Response.question_id)
+        .where(_answers_of(which))
+        .group_by(Attempt.user_id, User.username, Question.topic)
+    )
+    for user_id, username, topic, total, n in session.exec(stmt).all():
+        _, prior_total, prior_n = cells.get((user_id, topic), (username, 0.0, 0))
+        cells[(user_id, topic)] = (username, prior_total + float(total), prior_n + int(n))
 
 
 def topic_heatmap(*, session: Session, actor: Actor, cohort_id: int) -> dict[str, Any]:
@@ -528,25 +683,21 @@ def topic_heatmap(*, session: Session, actor: Actor, cohort_id: int) -> dict[str
     {"users": [...], "user_ids": [...], "topics": [...], "titles": [...], "scores": [[float|None]]}.
     Only answered questions count here (a topic mean, not an attempt score)."""
     owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
-    stmt = (
-        select(Attempt.user_id, User.username, Question.topic, func.avg(Response.score))
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .join(User, col(User.id) == Attempt.user_id)
-        .join(Question, col(Question.id) == Response.question_id)
-        .where(*graded_attempts(cohort_id))
-        .group_by(Attempt.user_id, User.username, Question.topic)
+    cells: dict[tuple[int, str], tuple[str, float, int]] = _running(
+        session, "heatmap", cohort_id, dict, _add_topic_sums
     )
-    cells, names = {}, {}
-    for u, name, t, s in session.exec(stmt).all():
-        cells[(u, t)] = float(s)
-        names[u] = name
+    names = {u: name for (u, _), (name, _, _) in cells.items()}
     user_ids = sorted(names, key=lambda u: names[u])
     topics = sorted({t for _, t in cells}, key=lambda t: TOPICS.get(t, t))
+
+    def mean(u: int, t: str) -> float | None:
+        cell = cells.get((u, t))
+        return cell[1] / cell[2] if cell and cell[2] else None
+
     return {
-        "users": [names.get(u, str(u)) for u in user_ids],
+        "users": [names[u] for u in user_ids],
         "user_ids": user_ids,
         "topics": topics,
         "titles": [TOPICS.get(t, t) for t in topics],
-        "scores": [[cells.get((u, t)) for t in topics] for u in user_ids],
+        "scores": [[mean(u, t) for t in topics] for u in user_ids],
     }

@@ -54,10 +54,16 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """`quizapp serve` against a fresh SQLite database holding the sample bank."""
+def e2e_db(tmp_path_factory):
+    """The SQLite database the browser tests' server uses (tests may add users to it)."""
+    return f"sqlite:///{tmp_path_factory.mktemp('e2e-db') / 'e2e.db'}"
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, e2e_db):
+    """`quizapp serve` (the st.App server: app and /auth/ pages) against a fresh database with the sample bank."""
     tmp = tmp_path_factory.mktemp("e2e")
-    url = f"sqlite:///{tmp / 'e2e.db'}"
+    url = e2e_db
     upgrade(url)
     qdir = tmp / "questions"
     qdir.mkdir()

@@ -97,6 +97,7 @@ def test_sign_up_survives_a_reload_and_sign_out_ends_it(context, auth_server):
 
     page.reload()
     wait_idle(page)
+    page.get_by_test_id("stSidebar").get_by_text("Signed in as e2e-learner (learner)").wait_for()
     page.goto(f"{base}/auth/signout")
     page.get_by_text("Signed in as e2e-learner (learner).").wait_for()
 

@@ -86,3 +86,20 @@ def test_markdown_in_user_typed_names_is_inert():
     assert plain("[click](javascript:alert(1)) **x** <img src=x onerror=alert(1)>") == (
         r"\[click\]\(javascript\:alert\(1\)\) \*\*x\*\* \<img src=x onerror=alert\(1\)\>"
     )
+
+
+def test_instructor_reads_gradebook_item_analysis_and_a_learner(app_db, monkeypatch):
+    from quizapp.models import User
+    from quizapp.sample_data import make_sample_data
+
+    with write_session(app_db) as s:
+        make_sample_data(session=s, learners=12, cohort="Sample", assignments=1, questions=4)
+    with Session(app_db) as s:
+        owner = s.exec(select(User).where(User.username == "instructor")).one()
+    at = _as(monkeypatch, Actor(user_id=owner.id, role="instructor")).run()
+    at.switch_page("views/teach.py").run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric][:2] == ["12", "1"]
+    assert len(at.get("plotly_chart")) >= 3  # score distribution, topic heatmap, a learner's topics
+    assert any(d.label == "Gradebook (CSV)" for d in at.get("download_button"))
+    assert len(at.dataframe) >= 3  # gradebook, the learner's attempts, item analysis

@@ -17,7 +17,10 @@ except AccessDenied:
 
 st.caption(f"{len(users)} account(s). A role change signs that user out everywhere.")
 st.dataframe(
-    [{"username": u.username, "role": u.role, "created": u.created_at, "locked until": u.locked_until} for u in users],
+    [
+        {"username": u.username, "role": u.role, "created": u.created_at, "locked until": u.locked_until}
+        for u in users
+    ],
     hide_index=True,
     width="stretch",
 )
