@@ -1,0 +1,211 @@
+"""The vanishing-gradients demo: claims at the defaults, claims only for variants present, batching."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from demos import vanishing_gradients as vg
+from demos._nn import BatchedBatchNorm, BatchedLinear, apply_per_variant, batched_cross_entropy, cpu_generator
+from demos.base import Cancelled, RunContext
+from tests.demos.conftest import default_run
+
+SLUG = "vanishing-gradients"
+
+
+def small(**kw) -> vg.Params:
+    base = dict(steps=12, n_samples=128, depth=8, width=8)
+    return vg.Params(**{**base, **kw})
+
+
+def run(p: vg.Params, seed: int = 0, partials: list | None = None) -> vg.Result:
+    cb = None if partials is None else (lambda f, r: partials.append((f, r)))
+    return vg.run(p, RunContext(device=torch.device("cpu"), seed=seed, on_progress=cb))
+
+
+def test_knob_names_are_the_public_contract():
+    assert list(vg.Params.model_fields) == [
+        "activations",
+        "depth",
+        "width",
+        "init",
+        "batchnorm",
+        "residual",
+        "lr",
+        "steps",
+        "n_samples",
+    ]
+    p = vg.Params()
+    assert (p.activations, p.depth, p.width, p.steps, p.n_samples) == (["sigmoid", "relu"], 20, 32, 300, 1024)
+    assert p.init == "he" and not p.batchnorm and not p.residual
+
+
+def test_claims_at_defaults():
+    out = default_run(SLUG).outcome
+    by_id = {c.id: c for c in out.claims}
+    assert set(by_id) == {
+        "sigmoid-first-layer-gradient-vanishes",
+        "sigmoid-stays-near-chance",
+        "relu-he-gradients-balanced",
+        "relu-he-learns",
+    }
+    assert all(c.holds for c in out.claims), [c.statement for c in out.claims if not c.holds]
+    q = vg.ratios(out.result)
+    assert q["sigmoid"] < 1e-3 and 0.1 <= q["relu"] <= 10
+    m = out.metrics
+    assert m["relu_test_acc"] > 0.85 and m["sigmoid_test_acc"] < 0.6
+    json.dumps(m, allow_nan=False)
+
+
+def test_default_run_reports_progress_and_partials_draw():
+    d = default_run(SLUG)
+    fractions = [f for f, _, _ in d.partials]
+    assert len(fractions) >= 10 and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert fractions == sorted(fractions)
+    first = d.partials[0][1]
+    assert first.layer_grad_init and first.steps_done == 0  # the at-init gradients come first
+    for _, partial, _ in (d.partials[0], d.partials[len(d.partials) // 2]):
+        figs = vg.figures(partial)
+        assert len(figs) == 3 and all(f.layout.title.text for f in figs)
+    result = d.outcome.result
+    assert len(result.record_steps) >= 10 and len(result.layer_grad[0]) == len(result.record_steps)
+    assert len(result.layer_grad_init[0]) == result.depth - 1
+
+
+def test_claims_only_for_variants_in_the_run():
+    r = run(small(activations=["tanh", "gelu"]))
+    assert vg.claims(r) == [] or all("sigmoid" not in c.id and "relu" not in c.id for c in vg.claims(r))
+    r = run(small(activations=["relu"], init="xavier"))
+    assert not any(c.id.startswith("relu-he") for c in vg.claims(r))
+    r = run(small(activations=["sigmoid"]))
+    assert {c.id for c in vg.claims(r)} == {
+        "sigmoid-first-layer-gradient-vanishes",
+        "sigmoid-stays-near-chance",
+    }
+
+
+def test_batchnorm_and_residual_claims_appear_with_their_switches():
+    ids = {c.id for c in vg.claims(run(small(batchnorm=True)))}
+    assert ids == {"batchnorm-gradients-do-not-vanish", "batchnorm-learns"}
+    ids = {c.id for c in vg.claims(run(small(residual=True)))}
+    assert ids == {"residual-gradients-balanced", "residual-learns"}
+    ids = {c.id for c in vg.claims(run(small(residual=True, batchnorm=True)))}
+    assert ids == {
+        "batchnorm-gradients-do-not-vanish",
+        "residual-gradients-balanced",
+        "batchnorm-residual-learns",
+    }
+    ids = {c.id for c in vg.claims(run(small(residual=True, activations=["sigmoid"])))}
+    assert ids == {"residual-gradients-balanced"}  # the accuracy claim covers non-sigmoid activations
+
+
+def test_partial_result_without_records_draws_and_claims_nothing_on_accuracy():
+    r = vg.Result(["sigmoid", "relu"], 8, "he", False, False, steps_total=10)
+    assert vg.claims(r) == [] and len(vg.figures(r)) == 3
+    json.dumps(vg.metrics(r), allow_nan=False)
+
+
+def test_deterministic_per_seed():
+    a, b, c = run(small(), 1), run(small(), 1), run(small(), 2)
+    assert a.layer_grad_init == b.layer_grad_init and a.test_acc == b.test_acc
+    assert a.layer_grad_init != c.layer_grad_init
+
+
+def test_cancel_propagates():
+    def stop(f, r):
+        raise Cancelled("stop")
+
+    with pytest.raises(Cancelled):
+        vg.run(small(), RunContext(device=torch.device("cpu"), seed=0, on_progress=stop))
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"depth": 2},
+        {"depth": 61},
+        {"activations": []},
+        {"activations": ["relu", "relu"]},
+        {"activations": ["swish"]},
+        {"lr": 0.0},
+        {"lr": float("nan")},
+        {"init": "orthogonal"},
+    ],
+)
+def test_params_refuse_bad_values(bad):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        vg.Params(**bad)
+
+
+# -------------------------------------------------------------------------------- batched layers
+
+
+def test_batched_linear_matches_per_variant_matmul():
+    layer = BatchedLinear(3, 5, 4, init="he", generator=cpu_generator(0))
+    x = torch.randn(3, 7, 5)
+    y = layer(x)
+    for v in range(3):
+        torch.testing.assert_close(y[v], x[v] @ layer.weight[v] + layer.bias[v])
+    shared = torch.randn(7, 5)
+    torch.testing.assert_close(layer(shared), layer(shared.expand(3, 7, 5)))
+
+
+def test_variants_get_only_their_own_gradient():
+    """Summing per-variant losses keeps each variant's gradient exactly what it would be alone."""
+    torch.manual_seed(0)
+    lin = BatchedLinear(2, 4, 3, generator=cpu_generator(1))
+    bn = BatchedBatchNorm(2, 3)
+    x, y = torch.randn(16, 4), torch.randint(0, 3, (16,))
+    fns = [torch.sigmoid, torch.relu]
+    loss_v = batched_cross_entropy(apply_per_variant(bn(lin(x)), fns), y)
+    loss_v.sum().backward()
+    g_together = lin.weight.grad.clone()
+    lin.weight.grad = None
+    loss_v = batched_cross_entropy(apply_per_variant(bn(lin(x)), fns), y)
+    loss_v[1].backward()
+    assert torch.all(lin.weight.grad[0] == 0)
+    torch.testing.assert_close(lin.weight.grad[1], g_together[1])
+
+
+def test_batched_batchnorm_matches_torch():
+    bn = BatchedBatchNorm(2, 3)
+    ref = [torch.nn.BatchNorm1d(3), torch.nn.BatchNorm1d(3)]
+    x = torch.randn(2, 10, 3) * 3 + 1
+    y = bn(x)
+    for v in range(2):
+        torch.testing.assert_close(y[v], ref[v](x[v]), atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(bn.running_var[v, 0], ref[v].running_var, atol=1e-5, rtol=1e-5)
+    bn.eval()
+    for r in ref:
+        r.eval()
+    torch.testing.assert_close(bn(x)[1], ref[1](x[1]), atol=1e-5, rtol=1e-5)
+
+
+def test_ratio_reading():
+    assert vg._ratio([1e-6, 1.0]) == pytest.approx(1e-6)
+    assert math.isnan(vg._ratio([]))
+    assert vg._ratio([1.0, 0.0]) == math.inf
+
+
+def test_concurrent_runs_stay_reproducible():
+    """Randomness goes through the run's own generators, so a run beside another is unchanged."""
+    import threading
+
+    alone = run(small(), 5)
+    results: dict[int, vg.Result] = {}
+
+    def go(i: int, seed: int) -> None:
+        results[i] = run(small(), seed)
+
+    threads = [threading.Thread(target=go, args=(i, s)) for i, s in enumerate((5, 6, 5))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert results[0].test_acc == alone.test_acc == results[2].test_acc
+    assert results[0].layer_grad == alone.layer_grad
