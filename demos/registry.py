@@ -372,7 +372,9 @@ def _coerce(k: Knob, v: Any) -> Any:
         except _Bad as e:
             what = f"one of {_options_text(k.options)}" if k.options else _range_text(k)
             raise _Bad(f"each item must be {what} (bad item {it!r})") from e
-        if x in out:
+        # Named variants are compared once each; a list of numbers (e.g. logits) may repeat a value,
+        # and its Params decides whether that makes sense.
+        if k.options and x in out:
             raise _Bad(f"lists each item at most once ({_fmt(x)} appears twice)")
         out.append(x)
     if k.min_items is not None and len(out) < k.min_items:

@@ -269,3 +269,10 @@ def test_describe_all_survives_a_broken_module(monkeypatch):
     monkeypatch.setattr(registry, "load", load)
     d = {x["slug"]: x for x in registry.describe_all()}["dropout"]
     assert d["available"] is False and d["knobs"] == [] and "half-written" in d["error"]
+
+
+def test_a_list_of_numbers_may_repeat_a_value_but_named_variants_may_not():
+    p = registry.parse_params("softmax", {"logits": "1,1,2"})
+    assert list(p.logits) == [1.0, 1.0, 2.0]
+    with pytest.raises(registry.KnobError, match="appears twice"):
+        registry.parse_params("vanishing-gradients", {"activations": "relu,relu"})
