@@ -32,7 +32,9 @@ def test_instructor_sets_work_learner_takes_it_instructor_sees_the_score(browser
         create_user(session=s, username="prof", role="instructor", password=PW)
     fired: list[str] = []
 
-    teacher = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()
+    teacher_ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+    teacher_ctx.set_default_timeout(60_000)
+    teacher = teacher_ctx.new_page()
     _no_dialogs(teacher, fired)
     _sign_in(teacher, server, "prof")
     teacher.goto(f"{server}/teach")
@@ -45,6 +47,7 @@ def test_instructor_sets_work_learner_takes_it_instructor_sees_the_score(browser
     with Session(engine) as s:
         code = s.exec(select(Cohort)).one().join_code
     teacher.get_by_role("tab", name="Assignments").click()
+    wait_idle(teacher)
     teacher.get_by_label("Title").fill(f"Check {XSS}")
     teacher.get_by_label("How many questions").fill("3")
     for topic in ("Convolutional networks", "Backpropagation and gradient"):
@@ -58,6 +61,7 @@ def test_instructor_sets_work_learner_takes_it_instructor_sees_the_score(browser
     teacher.get_by_text(f"Check {XSS}", exact=False).first.wait_for()
 
     learner_ctx = browser.new_context(viewport={"width": 1280, "height": 1000})
+    learner_ctx.set_default_timeout(60_000)
     learner = learner_ctx.new_page()
     _no_dialogs(learner, fired)
     learner.goto(f"{server}/auth/signup")
@@ -101,6 +105,7 @@ def test_instructor_sets_work_learner_takes_it_instructor_sees_the_score(browser
     teacher.reload()
     wait_idle(teacher)
     teacher.get_by_role("tab", name="Gradebook").click()
+    wait_idle(teacher)
     metrics = teacher.get_by_test_id("stMetric")
     metrics.filter(has_text="Learners").get_by_text("1", exact=True).wait_for()
     metrics.filter(has_text="Completion").get_by_text("100%", exact=True).wait_for()

@@ -1,70 +1,15 @@
 """Accounts in a real browser: the st.App server (quizapp/ui/server.py) with its /auth/ pages."""
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from quizapp.bank.loader import load_bank
-from quizapp.bank.sync import sync_bank
-from quizapp.db import make_engine, write_session
-from quizapp.migrate import upgrade
-from tests.e2e.conftest import _free_port, wait_idle
-from tests.utils.bank import SAMPLE
+from tests.e2e.conftest import wait_idle
 
 pytestmark = pytest.mark.e2e
 
 SERVER = Path(__file__).resolve().parents[2] / "quizapp" / "ui" / "server.py"
 PW = "correct horse battery"
-
-
-@pytest.fixture(scope="module")
-def auth_server(tmp_path_factory):
-    """`streamlit run quizapp/ui/server.py` against a fresh SQLite database holding the sample bank."""
-    tmp = tmp_path_factory.mktemp("e2e-auth")
-    url = f"sqlite:///{tmp / 'auth.db'}"
-    upgrade(url)
-    (tmp / "q").mkdir()
-    (tmp / "q" / "s.yaml").write_text(SAMPLE)
-    engine = make_engine(url)
-    with write_session(engine) as session:
-        sync_bank(session=session, loaded=load_bank(tmp / "q").questions)
-    engine.dispose()
-    port = _free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(SERVER), "--server.port", str(port)]
-    cmd += [
-        "--server.address",
-        "127.0.0.1",
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    env = {**os.environ, "QUIZAPP_DATABASE_URL": url}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/auth/signin", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-        pytest.fail(f"the st.App server did not answer /auth/signin within 60 s:\n{out[-3000:]}")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 @pytest.fixture
@@ -79,9 +24,9 @@ def _session_cookie(context):
     return next((c for c in context.cookies() if c["name"] == "quizapp_session"), None)
 
 
-def test_sign_up_survives_a_reload_and_sign_out_ends_it(context, auth_server):
+def test_sign_up_survives_a_reload_and_sign_out_ends_it(context, server):
     """A visitor signs up, reloads and is still signed in, signs out, and is signed out."""
-    base = auth_server
+    base = server
     page = context.new_page()
     page.goto(f"{base}/auth/signup")
     page.get_by_label("Username").fill("e2e-learner")
@@ -109,9 +54,9 @@ def test_sign_up_survives_a_reload_and_sign_out_ends_it(context, auth_server):
     page.get_by_text("You are not signed in.").wait_for()
 
 
-def test_wrong_password_then_right_one(context, auth_server):
+def test_wrong_password_then_right_one(context, server):
     """A wrong password shows the one generic message and keeps nothing typed in the password box."""
-    base = auth_server
+    base = server
     page = context.new_page()
     page.goto(f"{base}/auth/signup")
     page.get_by_label("Username").fill("e2e-returning")
