@@ -9,17 +9,20 @@ Target: p95 <= 50 ms. PostgreSQL runs in a schema of its own at 127.0.0.1:5432, 
 import argparse
 import random
 import statistics
-import tempfile
+import sys
 import time
-import uuid
+from pathlib import Path
 
-from sqlalchemy import insert, text
+# Run as `python bench/answers.py`: the repository root, not bench/, comes first on the path.
+sys.path[0:1] = [str(Path(__file__).resolve().parent.parent)]
 
-from quizapp.db import make_engine, write_session
-from quizapp.identity import Actor
-from quizapp.migrate import upgrade
-from quizapp.models import Attempt, Question, QuestionVersion, Response, utcnow
-from quizapp.practice import history, start_attempt, submit_answer
+from sqlalchemy import insert, text  # noqa: E402
+
+from bench.scratch_db import scratch_database  # noqa: E402
+from quizapp.db import make_engine, write_session  # noqa: E402
+from quizapp.identity import Actor  # noqa: E402
+from quizapp.models import Attempt, Question, QuestionVersion, Response, utcnow  # noqa: E402
+from quizapp.practice import history, start_attempt, submit_answer  # noqa: E402
 
 TOPICS = ["cnn", "rnn", "optimization", "regularization", "backpropagation"]
 
@@ -157,23 +160,7 @@ def measure(engine, n_questions: int, submits: int) -> dict:  # type: ignore[no-
 
 
 def run(engine_name: str, args: argparse.Namespace) -> None:
-    if engine_name == "sqlite":
-        tmp = tempfile.mkdtemp()
-        url, cleanup = f"sqlite:///{tmp}/bench.db", None
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        base = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-        admin = make_engine(base)
-        with admin.begin() as c:
-            c.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{base}?options=-csearch_path%3D{schema}"
-
-        def cleanup() -> None:
-            with admin.begin() as c:
-                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-    try:
-        upgrade(url)
+    with scratch_database(engine_name) as url:
         engine = make_engine(url)
         t0 = time.perf_counter()
         populate(engine, args.questions, args.responses)
@@ -185,9 +172,6 @@ def run(engine_name: str, args: argparse.Namespace) -> None:
             f"submit p50={r['p50']:.1f} ms p95={r['p95']:.1f} ms max={r['max']:.1f} ms over {r['n']}  "
             f"history query {r['history_ms']:.1f} ms  target p95<=50 ms: {'met' if r['p95'] <= 50 else 'MISSED'}"
         )
-    finally:
-        if cleanup:
-            cleanup()
 
 
 def main() -> None:

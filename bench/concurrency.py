@@ -13,26 +13,23 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 # Run as `python bench/x.py`, bench/ comes first on the path, and bench/demos.py would shadow the demos package.
 sys.path[0:1] = [str(Path(__file__).resolve().parent.parent)]
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
+from bench.scratch_db import scratch_database  # noqa: E402
 from quizapp.assignments import create_assignment, save_answer, start_or_resume, submit_attempt  # noqa: E402
 from quizapp.cohorts import create_cohort, join_cohort  # noqa: E402
 from quizapp.db import make_engine, read_session, write_session  # noqa: E402
 from quizapp.identity import Actor  # noqa: E402
-from quizapp.migrate import upgrade  # noqa: E402
 from quizapp.models import Attempt, Question, QuestionVersion, Response, User, utcnow  # noqa: E402
 
-PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 CHOICES = ["a", "b", "c", "d"]
 
 
@@ -214,29 +211,10 @@ def measure(engine, learners: int, questions: int) -> dict:  # type: ignore[no-u
 
 
 def run(engine_name: str, args: argparse.Namespace) -> None:
-    cleanup = None
-    if engine_name == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp()}/concurrency.db"
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(PG_BASE)
-        with admin.begin() as c:
-            c.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
-
-        def cleanup() -> None:
-            with admin.begin() as c:
-                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-
-    try:
-        upgrade(url)
+    with scratch_database(engine_name) as url:
         engine = make_engine(url)
         r = measure(engine, args.learners, args.questions)
         engine.dispose()
-    finally:
-        if cleanup:
-            cleanup()
     verdict = "OK" if r["lost"] == r["duplicated"] == r["not_as_given"] == 0 else "FAILED"
     print(
         f"{engine_name}: {args.learners} learners x {args.questions} questions at once "

@@ -16,9 +16,7 @@ PostgreSQL runs in a schema of its own at 127.0.0.1:5432, dropped afterwards.
 import argparse
 import io
 import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,6 +25,7 @@ sys.path[0:1] = [str(Path(__file__).resolve().parent.parent)]
 
 from sqlalchemy import func, select, text  # noqa: E402
 
+from bench.scratch_db import scratch_database  # noqa: E402
 from quizapp import exports, stats  # noqa: E402
 from quizapp.assignments import (  # noqa: E402
     assignments_of,
@@ -41,13 +40,11 @@ from quizapp.bank.sync import sync_bank  # noqa: E402
 from quizapp.cohorts import roster  # noqa: E402
 from quizapp.db import make_engine, read_session, write_session  # noqa: E402
 from quizapp.identity import Actor  # noqa: E402
-from quizapp.migrate import upgrade  # noqa: E402
 from quizapp.models import Cohort, Response  # noqa: E402
 from quizapp.questions import list_questions  # noqa: E402
 from quizapp.sample_data import make_sample_data  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_BASE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TARGET_S = 1.0
 TOP_UP = 50  # learners who finish one more attempt between two calls
 BANK = None  # the real question bank, read once
@@ -177,23 +174,7 @@ def measure(engine, cohort_id: int) -> dict[str, dict[str, tuple[float, float]]]
 
 
 def run(engine_name: str, args: argparse.Namespace) -> None:
-    cleanup = None
-    if engine_name == "sqlite":
-        url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(PG_BASE)
-        with admin.begin() as c:
-            c.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{PG_BASE}?options=-csearch_path%3D{schema}"
-
-        def cleanup() -> None:
-            with admin.begin() as c:
-                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-
-    try:
-        upgrade(url)
+    with scratch_database(engine_name) as url:
         engine = make_engine(url)
         with write_session(engine) as s:
             sync_bank(session=s, loaded=BANK)
@@ -215,9 +196,6 @@ def run(engine_name: str, args: argparse.Namespace) -> None:
                 verdict = "  <= 1 s: " + ", ".join(f"{k} {'met' if v else 'MISSED'}" for k, v in ok.items())
             print(f"  {name:15} {cells}{verdict}")
         engine.dispose()
-    finally:
-        if cleanup:
-            cleanup()
 
 
 def main() -> None:
