@@ -8,10 +8,20 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from quizapp.cohorts import CohortError, is_enrolled, owned_cohort
+from quizapp.cohorts import is_enrolled, owned_cohort
 from quizapp.grading import grade
 from quizapp.identity import AccessDenied, Actor
-from quizapp.models import Assignment, AssignmentQuestion, Attempt, Cohort, Response, as_utc, utcnow
+from quizapp.models import (
+    Assignment,
+    AssignmentQuestion,
+    Attempt,
+    Cohort,
+    Enrollment,
+    QuestionVersion,
+    Response,
+    as_utc,
+    utcnow,
+)
 from quizapp.practice import get_attempt, submit_answer
 from quizapp.questions import QuestionView, list_questions, pick_ids
 
@@ -203,8 +213,6 @@ def learner_assignments(
     if actor.user_id is None:
         return []
     now = now or utcnow()
-    from quizapp.models import Enrollment
-
     stmt = (
         select(Assignment, Cohort.name)
         .join(Cohort, Cohort.id == Assignment.cohort_id)
@@ -340,8 +348,6 @@ def save_answer(
         select(Response).where(Response.attempt_id == attempt_id, Response.question_id == question_id)
     ).first()
     if existing is not None and a.feedback != "immediate":
-        from quizapp.models import QuestionVersion
-
         version = session.get(QuestionVersion, existing.question_version_id)
         assert version is not None
         result = grade(version.data, answer)
@@ -372,19 +378,3 @@ def submit_attempt(*, session: Session, actor: Actor, attempt_id: int, now: date
     attempt, _ = _own_assignment_attempt(session, actor, attempt_id, lock=True)
     _finish(attempt, now)
     session.flush()
-
-
-__all__ = [
-    "FEEDBACK",
-    "AssignmentError",
-    "CohortError",
-    "TimeUp",
-    "assignments_of",
-    "close_expired_attempts",
-    "create_assignment",
-    "learner_assignments",
-    "save_answer",
-    "start_or_resume",
-    "submit_attempt",
-    "view_attempt",
-]

@@ -2,9 +2,11 @@
 
 import streamlit as st
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import select
 
-from quizapp.db import read_session
-from quizapp.questions import counts_by_topic
+from quizapp.config import get_settings
+from quizapp.db import get_engine, read_session
+from quizapp.models import Question
 from quizapp.ui.account import account_box
 from quizapp.ui.common import VIEWS, actor
 
@@ -12,9 +14,17 @@ st.set_page_config(
     page_title="Deep-learning interview prep", page_icon=":material/psychology:", layout="wide"
 )
 
+
+@st.cache_resource(show_spinner=False)
+def _database_ready(url: str) -> bool:
+    """Checked once per server process; a failure raises and is not cached, so `quizapp init` then a reload works."""
+    with read_session(get_engine()) as session:
+        session.exec(select(Question.id).limit(1)).first()
+    return True
+
+
 try:
-    with read_session() as session:
-        counts_by_topic(session=session)
+    _database_ready(get_settings().database_url)
 except (OperationalError, ProgrammingError):
     st.error("The database is not set up yet. Run `quizapp init` (or `make run`), then reload this page.")
     st.stop()

@@ -89,3 +89,9 @@ def test_progress_page_shows_the_sessions_answers(app_db):
     assert not at.exception
     assert [m.value for m in at.metric][:2] == ["1", "0"]
     assert at.get("plotly_chart")
+
+
+def test_an_uninitialised_database_says_what_to_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUIZAPP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    assert at.error[0].value.startswith("The database is not set up yet. Run `quizapp init`")
