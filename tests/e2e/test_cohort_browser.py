@@ -1,4 +1,5 @@
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from quizapp.auth import create_user
@@ -80,20 +81,24 @@ def test_instructor_sets_work_learner_takes_it_instructor_sees_the_score(browser
     wait_idle(learner)
     learner.get_by_text("Time left").wait_for()
     learner.get_by_text("0 of 3 answered").wait_for()
+    # The timer fragment reruns every second, so "the script is idle" can be true mid-save: wait for
+    # the page itself to show how many answers are saved before picking the next unanswered form.
+    save = learner.get_by_role("button", name="Save answer")
+    change = learner.get_by_role("button", name="Change answer")
+    widgets = '[data-testid="stRadio"], [data-testid="stTextInput"], [data-testid="stTextArea"]'
     for done in range(1, 4):
-        block = (
-            learner.get_by_test_id("stForm")
-            .filter(has=learner.get_by_role("button", name="Save answer"))
-            .first
-        )
-        if block.get_by_test_id("stRadio").count():
+        expect(change).to_have_count(done - 1, timeout=60_000)
+        expect(save).to_have_count(4 - done, timeout=60_000)
+        block = learner.get_by_test_id("stForm").filter(has=save).first
+        widget = block.locator(widgets).first
+        widget.wait_for()
+        if widget.get_attribute("data-testid") == "stRadio":
             block.get_by_text("Max pooling", exact=True).click()
-        elif block.get_by_label("Your answer (a number)").count():
+        elif "(a number)" in widget.inner_text():
             block.get_by_label("Your answer (a number)").fill("30")
         else:
             block.get_by_role("textbox").fill(XSS)
         block.get_by_role("button", name="Save answer").click()
-        wait_idle(learner)
         learner.get_by_text(f"{done} of 3 answered").wait_for()
     learner.get_by_text(f"Saved: {XSS}").wait_for()
     learner.get_by_text("I have finished: hand in this attempt").click()
