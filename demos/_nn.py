@@ -29,6 +29,7 @@ __all__ = [
     "batched_dropout",
     "cpu_generator",
     "init_weight_",
+    "mlp_forward",
     "per_variant_activation",
 ]
 
@@ -244,6 +245,116 @@ def per_variant_activation(x: torch.Tensor, names: Sequence[str]) -> torch.Tenso
     if all(n == names[0] for n in names):
         return ACTIVATIONS[names[0]](x)
     return _PerVariantActivation.apply(x, names)
+
+
+class _FusedMLP(torch.autograd.Function):
+    """V plain MLPs (linear, per-variant activation, optional residual add, ..., linear) as a single
+    autograd node, with the backward pass written out by hand.
+
+    Autograd would record 2-3 nodes per layer, and a per-variant activation costs a Python node of its
+    own; on the small networks the demos train, that bookkeeping, not arithmetic, dominates a step.
+    Here the whole network is one node and per-variant kernels write straight into views of each
+    layer's output. Every intermediate is its own small tensor, as autograd's would be: one large
+    buffer for all layers is measurably slower (cold memory on every step). The gradients are those
+    autograd computes (tested against it).
+    """
+
+    @staticmethod
+    def forward(ctx, x, names, residual_scale, grad_sink, *params):
+        ws, bs = params[0::2], params[1::2]
+        n_hidden = len(ws) - 1
+        same = all(n == names[0] for n in names)
+        zs: list[torch.Tensor] = []  # pre-activations
+        acts: list[torch.Tensor] = []  # activations
+        hs: list[torch.Tensor] = []  # hidden outputs: the activations, or running residual sums
+        h = x
+        for i in range(n_hidden):
+            if i == 0 and x.dim() == 2:  # one input shared by every variant
+                z = torch.matmul(x, ws[0]).add_(bs[0])
+            else:
+                z = torch.baddbmm(bs[i], h, ws[i])
+            a = torch.empty_like(z)
+            if same:
+                _fwd_out(names[0], z, a)
+            else:
+                for name, z_v, a_v in zip(names, z.unbind(0), a.unbind(0), strict=True):
+                    _fwd_out(name, z_v, a_v)
+            h = torch.add(h, a, alpha=residual_scale) if residual_scale is not None and i > 0 else a
+            zs.append(z)
+            acts.append(a)
+            hs.append(h)
+        out = torch.baddbmm(bs[-1], h, ws[-1])
+        ctx.names, ctx.same, ctx.residual_scale, ctx.grad_sink = names, same, residual_scale, grad_sink
+        ctx.n_hidden = n_hidden
+        # residual sums are needed for the weight gradients; plain hidden outputs are the activations
+        saved_h = hs if residual_scale is not None else []
+        ctx.save_for_backward(x, *ws, *zs, *acts, *saved_h)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        n = ctx.n_hidden
+        x, *rest = ctx.saved_tensors
+        ws, zs, acts = rest[: n + 1], rest[n + 1 : 2 * n + 1], rest[2 * n + 1 : 3 * n + 1]
+        hs = rest[3 * n + 1 :] or acts
+        names, same, scale, sink = ctx.names, ctx.same, ctx.residual_scale, ctx.grad_sink
+        grads: list[torch.Tensor | None] = [None] * (2 * (n + 1))
+        grads[2 * n] = torch.bmm(hs[-1].transpose(1, 2), g)
+        grads[2 * n + 1] = g.sum(1, keepdim=True)
+        gh = torch.bmm(g, ws[-1].transpose(1, 2))  # d loss / d h, last hidden layer
+        if sink is not None:
+            sink[:] = [None] * n
+        for i in range(n - 1, -1, -1):
+            if sink is not None:
+                sink[i] = gh
+            residual = scale is not None and i > 0
+            ga = gh * scale if residual else gh  # d loss / d activation
+            gz = torch.empty_like(ga)
+            if same:
+                _bwd_out(names[0], ga, zs[i], acts[i], gz)
+            else:
+                views = zip(
+                    names, ga.unbind(0), zs[i].unbind(0), acts[i].unbind(0), gz.unbind(0), strict=True
+                )
+                for name, g_v, z_v, a_v, out in views:
+                    _bwd_out(name, g_v, z_v, a_v, out)
+            if i == 0:
+                grads[0] = torch.matmul(x.t(), gz) if x.dim() == 2 else torch.bmm(x.transpose(1, 2), gz)
+                grads[1] = gz.sum(1, keepdim=True)
+                break
+            grads[2 * i] = torch.bmm(hs[i - 1].transpose(1, 2), gz)
+            grads[2 * i + 1] = gz.sum(1, keepdim=True)
+            w_t = ws[i].transpose(1, 2)
+            # the residual path hands gh straight to the layer below, plus what flows through the branch
+            gh = torch.baddbmm(gh, gz, w_t) if residual else torch.bmm(gz, w_t)
+        return (None, None, None, None, *grads)
+
+
+def mlp_forward(
+    x: torch.Tensor,
+    layers: Sequence[BatchedLinear],
+    names: Sequence[str],
+    *,
+    residual_scale: float | None = None,
+    grad_sink: list | None = None,
+) -> torch.Tensor:
+    """Logits [V, B, out] of V MLPs: every layer but the last is followed by activation names[v].
+
+    x: [B, in] (shared) or [V, B, in]; every hidden layer must have the same width. With
+    residual_scale, hidden layer i > 0 outputs h_{i-1} + residual_scale * act(z_i). If grad_sink is a
+    list, the backward pass fills it with d loss / d h_i per hidden layer ([V, B, width] each), which
+    is what `h.retain_grad()` would give, without the cost of keeping every intermediate alive.
+    """
+    names = tuple(names)
+    if len(names) != layers[0].weight.shape[0]:
+        raise ValueError(f"{len(names)} activation names for {layers[0].weight.shape[0]} variants")
+    for n in names:
+        activation(n)  # validates
+    widths = {lin.weight.shape[-1] for lin in layers[:-1]}
+    if len(widths) != 1 or any(lin.bias is None for lin in layers):
+        raise ValueError("mlp_forward needs hidden layers of one width, each with a bias")
+    params = [p for lin in layers for p in (lin.weight, lin.bias)]
+    return _FusedMLP.apply(x, names, residual_scale, grad_sink, *params)
 
 
 def batched_dropout(

@@ -28,6 +28,7 @@ from demos._nn import (
     batched_accuracy,
     batched_cross_entropy,
     cpu_generator,
+    mlp_forward,
     per_variant_activation,
 )
 from demos.base import Claim, DemoParams, RunContext
@@ -122,18 +123,31 @@ class _Net(torch.nn.Module):
         self.residual = p.residual
         self.branch_scale = 1.0 / math.sqrt(max(1, d - 2))
 
-    def forward(self, x: torch.Tensor, keep: list[torch.Tensor] | None = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, grads: list | None = None) -> torch.Tensor:
+        """Logits [V, B, 2]. If `grads` is a list, backward fills it with d loss / d h for every hidden
+        layer's output h (read it after calling backward)."""
+        scale = self.branch_scale if self.residual else None
+        if self.norms is None:  # one hand-written autograd node for the whole network (demos._nn)
+            return mlp_forward(x, self.linears, self.acts, residual_scale=scale, grad_sink=grads)
+        if grads is not None:
+            grads[:] = [None] * (len(self.linears) - 1)  # one slot per hidden layer, filled by hooks
         h = x
         for i, lin in enumerate(self.linears[:-1]):
-            z = lin(h)
-            if self.norms is not None:
-                z = self.norms[i](z)
-            a = per_variant_activation(z, self.acts)
-            h = h + self.branch_scale * a if (self.residual and i > 0) else a
-            if keep is not None:
-                h.retain_grad()
-                keep.append(h)
+            a = per_variant_activation(self.norms[i](lin(h)), self.acts)
+            h = h + scale * a if (scale is not None and i > 0) else a
+            if grads is not None and h.requires_grad:
+                h.register_hook(_GradInto(grads, i))
         return self.linears[-1](h)
+
+
+class _GradInto:
+    """A tensor hook that stores the gradient it sees at grads[i]."""
+
+    def __init__(self, grads: list, i: int):
+        self.grads, self.i = grads, i
+
+    def __call__(self, grad: torch.Tensor) -> None:
+        self.grads[self.i] = grad
 
 
 def _snapshot(r: Result) -> Result:
@@ -156,11 +170,11 @@ def _snapshot(r: Result) -> Result:
     )
 
 
-def _layer_grads(hs: list[torch.Tensor]) -> torch.Tensor:
+def _layer_grads(grads: list[torch.Tensor]) -> torch.Tensor:
     """[V, hidden layers]: per-example RMS of ||d loss_i / d h_l,i||, whatever the batch size.
-    (h.grad holds d(mean loss)/dh = (1/B) d loss_i/dh_i, hence the factor sqrt(B).)"""
-    b = hs[0].shape[1]
-    return torch.stack([h.grad.flatten(1).norm(dim=1) for h in hs], 1) * math.sqrt(b)
+    (grads[l] holds d(mean loss)/dh_l = (1/B) d loss_i/dh_l,i, hence the factor sqrt(B).)"""
+    b = grads[0].shape[1]
+    return torch.stack([g.flatten(1).norm(dim=1) for g in grads], 1) * math.sqrt(b)
 
 
 def run(params: Params, ctx: RunContext) -> Result:
@@ -190,11 +204,11 @@ def run(params: Params, ctx: RunContext) -> Result:
     x_te_eval, y_te_eval = data.x_test[:EVAL_CAP], data.y_test[:EVAL_CAP]
 
     # Gradient at initialisation, on the training set (up to INIT_CAP points).
-    keep: list[torch.Tensor] = []
+    layer_g: list[torch.Tensor] = []
     net.train()
-    batched_cross_entropy(net(data.x_train[:INIT_CAP], keep), data.y_train[:INIT_CAP]).sum().backward()
-    res.layer_grad_init = _layer_grads(keep).tolist()
-    del keep
+    batched_cross_entropy(net(data.x_train[:INIT_CAP], layer_g), data.y_train[:INIT_CAP]).sum().backward()
+    res.layer_grad_init = _layer_grads(layer_g).tolist()
+    del layer_g
     net.zero_grad(set_to_none=True)
     ctx.progress(0.0, _snapshot(res))
     # Built after the first report: a process's first optimizer imports torch._dynamo (seconds).
@@ -208,15 +222,15 @@ def run(params: Params, ctx: RunContext) -> Result:
         pos += batch
         xb, yb = data.x_train[idx], data.y_train[idx]
         recording = step in record_at
-        keep = [] if recording else None
+        layer_g = [] if recording else None
         net.train()
         opt.zero_grad(set_to_none=True)
-        logits = net(xb, keep)
+        logits = net(xb, layer_g)
         loss_v = batched_cross_entropy(logits, yb)
         loss_v.sum().backward()
         if recording:
             with torch.no_grad():
-                grads = _layer_grads(keep)
+                grads = _layer_grads(layer_g)
                 net.eval()
                 train_acc = batched_accuracy(net(x_tr_eval), y_tr_eval)
                 test_acc = batched_accuracy(net(x_te_eval), y_te_eval)

@@ -209,3 +209,79 @@ def test_concurrent_runs_stay_reproducible():
         t.join(60)
     assert results[0].test_acc == alone.test_acc == results[2].test_acc
     assert results[0].layer_grad == alone.layer_grad
+
+
+def _autograd_mlp(x, layers, names, scale):
+    """The same network through ordinary autograd, keeping every hidden output's gradient."""
+    from demos._nn import per_variant_activation
+
+    h, hs = x, []
+    for i, lin in enumerate(layers[:-1]):
+        a = per_variant_activation(lin(h), names)
+        h = h + scale * a if (scale is not None and i > 0) else a
+        h.retain_grad()
+        hs.append(h)
+    return layers[-1](h), hs
+
+
+@pytest.mark.parametrize("scale", [None, 0.4])
+@pytest.mark.parametrize("shared_input", [True, False])
+@pytest.mark.parametrize(
+    "names", [("sigmoid", "tanh", "relu", "leaky_relu", "gelu"), ("relu", "relu"), ("tanh",)]
+)
+def test_fused_mlp_matches_autograd(names, shared_input, scale):
+    """The hand-written backward gives autograd's weight, bias and hidden-output gradients exactly."""
+    from demos._nn import mlp_forward
+
+    v = len(names)
+    x = torch.randn(9, 3) if shared_input else torch.randn(v, 9, 3)
+    y = torch.randint(0, 2, (9,))
+    results = []
+    for fused in (True, False):
+        g = cpu_generator(4)
+        dims = [3, 6, 6, 6, 2]
+        layers = [BatchedLinear(v, dims[i], dims[i + 1], init="he", generator=g) for i in range(4)]
+        for lin in layers:  # non-zero biases, so their gradients are tested too
+            lin.bias.data.normal_(0, 0.3, generator=g)
+        if fused:
+            sink: list = []
+            logits = mlp_forward(x, layers, names, residual_scale=scale, grad_sink=sink)
+            batched_cross_entropy(logits, y).sum().backward()
+            hidden = sink
+        else:
+            logits, hs = _autograd_mlp(x, layers, names, scale)
+            batched_cross_entropy(logits, y).sum().backward()
+            hidden = [h.grad for h in hs]
+        params = [p.grad for lin in layers for p in (lin.weight, lin.bias)]
+        results.append((logits.detach(), params, hidden))
+    (lf, pf, hf), (la, pa, ha) = results
+    torch.testing.assert_close(lf, la)
+    assert len(hf) == len(ha) == 3
+    for a, b in zip(pf + hf, pa + ha, strict=True):
+        assert a is not None and torch.count_nonzero(a) > 0
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fused_mlp_refuses_mismatched_names():
+    from demos._nn import mlp_forward
+
+    layers = [BatchedLinear(2, 3, 4), BatchedLinear(2, 4, 2)]
+    with pytest.raises(ValueError, match="3 activation names for 2 variants"):
+        mlp_forward(torch.randn(5, 3), layers, ["relu", "tanh", "gelu"])
+    with pytest.raises(ValueError, match="unknown activation"):
+        mlp_forward(torch.randn(5, 3), layers, ["relu", "swish2"])
+
+
+@pytest.mark.parametrize("batchnorm", [False, True])
+def test_layer_gradients_recorded_on_both_paths(batchnorm):
+    """Without batch norm the network is one fused node, with it ordinary autograd; both record the
+    gradient of every hidden layer, and record it only when asked."""
+    p = small(activations=["sigmoid", "relu"], batchnorm=batchnorm, residual=True)
+    net = vg._Net(p, 2, cpu_generator(0), torch.device("cpu"))
+    x, y = torch.randn(16, 2), torch.randint(0, 2, (16,))
+    grads: list = []
+    batched_cross_entropy(net(x, grads), y).sum().backward()
+    assert len(grads) == p.depth - 1
+    assert all(g is not None and g.shape == (2, 16, p.width) for g in grads)
+    norms = vg._layer_grads(grads)
+    assert norms.shape == (2, p.depth - 1) and torch.all(norms > 0)
