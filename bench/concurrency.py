@@ -24,11 +24,12 @@ sys.path[0:1] = [str(Path(__file__).resolve().parent.parent)]
 from sqlalchemy import func, insert, select  # noqa: E402
 
 from bench.scratch_db import scratch_database  # noqa: E402
+from quizapp import item_sums  # noqa: E402
 from quizapp.assignments import create_assignment, save_answer, start_or_resume, submit_attempt  # noqa: E402
 from quizapp.cohorts import create_cohort, join_cohort  # noqa: E402
 from quizapp.db import make_engine, read_session, write_session  # noqa: E402
 from quizapp.identity import Actor  # noqa: E402
-from quizapp.models import Attempt, Question, QuestionVersion, Response, User, utcnow  # noqa: E402
+from quizapp.models import Attempt, ItemSum, Question, QuestionVersion, Response, User, utcnow  # noqa: E402
 
 CHOICES = ["a", "b", "c", "d"]
 
@@ -189,6 +190,13 @@ def measure(engine, learners: int, questions: int) -> dict:  # type: ignore[no-u
             .select_from(Attempt)
             .where(Attempt.assignment_id == assignment_id, Attempt.state == "finished")
         ).one()[0]
+        # The item sums kept as the attempts finished at once, against a recount from the answers
+        # (made in a transaction that is rolled back).
+        kept = {(r.question_id, r.n, round(r.sx, 6)) for r in s.scalars(select(ItemSum)).all()}
+    with write_session(engine) as s:
+        item_sums.rebuild(s)
+        recount = {(r.question_id, r.n, round(r.sx, 6)) for r in s.scalars(select(ItemSum)).all()}
+        s.rollback()
     pairs = Counter((a, q) for a, q, _ in stored)
     lost = [k for k in log.sent if k not in pairs]
     duplicated = [k for k, n in pairs.items() if n > 1]
@@ -202,6 +210,7 @@ def measure(engine, learners: int, questions: int) -> dict:  # type: ignore[no-u
         "duplicated": len(duplicated),
         "not_as_given": len(changed),
         "finished": finished,
+        "sums_match": kept == recount,
         "errors": dict(log.errors),
         "p50": statistics.median(times) if times else float("nan"),
         "p95": times[max(0, int(0.95 * len(times)) - 1)] if times else float("nan"),
@@ -215,7 +224,8 @@ def run(engine_name: str, args: argparse.Namespace) -> None:
         engine = make_engine(url)
         r = measure(engine, args.learners, args.questions)
         engine.dispose()
-    verdict = "OK" if r["lost"] == r["duplicated"] == r["not_as_given"] == 0 else "FAILED"
+    clean = r["lost"] == r["duplicated"] == r["not_as_given"] == 0 and r["sums_match"]
+    verdict = "OK" if clean else "FAILED"
     print(
         f"{engine_name}: {args.learners} learners x {args.questions} questions at once "
         f"({r['saves']} save requests for {r['answers']} answers, every 5th learner double-submitting) "
@@ -223,7 +233,8 @@ def run(engine_name: str, args: argparse.Namespace) -> None:
     )
     print(
         f"  stored {r['stored']}  lost {r['lost']}  duplicated {r['duplicated']}  "
-        f"not as given {r['not_as_given']}  attempts finished {r['finished']}/{args.learners}  -> {verdict}"
+        f"not as given {r['not_as_given']}  attempts finished {r['finished']}/{args.learners}  "
+        f"item sums {'equal' if r['sums_match'] else 'DIFFER from'} a recount  -> {verdict}"
     )
     print(f"  time per answer: p50 {r['p50']:.1f} ms  p95 {r['p95']:.1f} ms  max {r['max']:.1f} ms")
     for message, n in r["errors"].items():

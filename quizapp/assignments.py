@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from quizapp import item_sums
 from quizapp.cohorts import is_enrolled, owned_cohort
 from quizapp.grading import grade
 from quizapp.identity import AccessDenied, Actor
@@ -150,6 +150,7 @@ def create_assignment(
     assert assignment.id is not None
     for pos, qid in enumerate(chosen):
         session.add(AssignmentQuestion(assignment_id=assignment.id, position=pos, question_id=qid))
+    item_sums.add_questions(session, assignment.id, chosen)
     session.flush()
     return assignment
 
@@ -177,31 +178,52 @@ def _window_state(a: Assignment, now: datetime) -> str:
     return "open"
 
 
-def _attempt_score(session: Session, attempt_id: int, n_questions: int) -> float:
-    total = session.exec(
-        select(func.coalesce(func.sum(Response.score), 0.0)).where(Response.attempt_id == attempt_id)
-    ).one()
-    return float(total) / max(1, n_questions)
+def _finish(session: Session, attempt: Attempt, now: datetime) -> bool:
+    """Submit the attempt as it stands: its total and its answers go into the stored statistics.
+
+    The attempt's row is re-read under a lock first, so an answer being saved at this moment either
+    lands before the totals are taken or finds the attempt finished. True if this call finished it."""
+    session.refresh(attempt, with_for_update=True)
+    if attempt.state != "open":
+        return False
+    deadline = as_utc(attempt.deadline_at)
+    attempt.state = "finished"
+    attempt.finished_at = min(now, deadline) if deadline else now
+    item_sums.record_finished(session, attempt)
+    return True
 
 
-def _finish(attempt: Attempt, now: datetime) -> None:
-    if attempt.state == "open":
-        deadline = as_utc(attempt.deadline_at)
-        attempt.state = "finished"
-        attempt.finished_at = min(now, deadline) if deadline else now
+def expired_attempts_waiting(*, session: Session, now: datetime | None = None) -> bool:
+    """Whether some open assignment attempt's time has run out: a read, so a page can sweep
+    (`close_expired_attempts`, a write) only when there is something to sweep."""
+    now = now or utcnow()
+    stmt = (
+        select(Attempt.id)
+        .where(
+            Attempt.mode == "assignment",
+            Attempt.state == "open",
+            col(Attempt.deadline_at).is_not(None),
+            col(Attempt.deadline_at) <= now - GRACE,
+        )
+        .limit(1)
+    )
+    return session.exec(stmt).first() is not None
 
 
 def close_expired_attempts(*, session: Session, now: datetime | None = None) -> int:
     """Submit, as they stand, the open assignment attempts whose time has run out."""
     now = now or utcnow()
-    stmt = select(Attempt).where(
-        Attempt.mode == "assignment", Attempt.state == "open", col(Attempt.deadline_at).is_not(None)
+    # Rows another transaction holds (an answer being saved, another sweep) are left for the next
+    # sweep: waiting on them could deadlock two sweeps that met the same rows in another order.
+    stmt = (
+        select(Attempt)
+        .where(Attempt.mode == "assignment", Attempt.state == "open", col(Attempt.deadline_at).is_not(None))
+        .with_for_update(skip_locked=True)
     )
     closed = 0
     for attempt in session.exec(stmt).all():
         if as_utc(attempt.deadline_at) + GRACE <= now:  # type: ignore[operator]
-            _finish(attempt, now)
-            closed += 1
+            closed += _finish(session, attempt, now)
     session.flush()
     return closed
 
@@ -228,7 +250,7 @@ def learner_assignments(
         ).all()
         open_attempt = next((t for t in attempts if t.state == "open"), None)
         finished = [t for t in attempts if t.state == "finished"]
-        best = max((_attempt_score(session, t.id, n) for t in finished), default=None)  # type: ignore[arg-type]
+        best = max(((t.score or 0.0) / max(1, n) for t in finished), default=None)
         state = _window_state(a, now)
         used = len(attempts)
         can, reason = True, ""
@@ -309,7 +331,7 @@ def view_attempt(
     attempt, a = _own_assignment_attempt(session, actor, attempt_id)
     deadline = as_utc(attempt.deadline_at)
     if attempt.state == "open" and deadline is not None and deadline + GRACE <= now:
-        _finish(attempt, now)
+        _finish(session, attempt, now)
         session.flush()
     ids = question_ids_of(session=session, assignment_id=a.id)  # type: ignore[arg-type]
     by_id = {v.id: v for v in list_questions(session=session, ids=ids)}
@@ -339,7 +361,7 @@ def save_answer(
         raise AssignmentError("this attempt is already submitted")
     deadline = as_utc(attempt.deadline_at)
     if deadline is not None and deadline + GRACE <= now:
-        _finish(attempt, now)
+        _finish(session, attempt, now)
         session.flush()
         raise TimeUp("time is up: the attempt was submitted with the answers saved before the deadline")
     if question_id not in question_ids_of(session=session, assignment_id=a.id):  # type: ignore[arg-type]
@@ -376,5 +398,5 @@ def submit_attempt(*, session: Session, actor: Actor, attempt_id: int, now: date
     """Hand the attempt in; submitting twice changes nothing."""
     now = now or utcnow()
     attempt, _ = _own_assignment_attempt(session, actor, attempt_id, lock=True)
-    _finish(attempt, now)
+    _finish(session, attempt, now)
     session.flush()

@@ -123,6 +123,38 @@ class Attempt(SQLModel, table=True):
     started_at: datetime = _ts()
     deadline_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    # The sum of its answers' scores, stored when it finishes (quizapp.item_sums.record_finished), so
+    # the gradebook reads one row per attempt instead of summing every answer.
+    score: float | None = None
+
+
+class ItemSum(SQLModel, table=True):
+    """Running sums over the finished attempts at one assignment question, kept up to date as each
+    attempt finishes, from which item analysis reads facility and discrimination at once.
+
+    x is the answer's score, y the rest of its attempt's score (the attempt total minus x); n counts
+    answers; picks counts how often each choice was picked (choice questions)."""
+
+    assignment_id: int = Field(foreign_key="assignment.id", primary_key=True)
+    question_id: str = Field(foreign_key="question.id", primary_key=True, max_length=80)
+    n: int = 0
+    sx: float = 0.0
+    sxx: float = 0.0
+    sy: float = 0.0
+    syy: float = 0.0
+    sxy: float = 0.0
+    picks: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class TopicSum(SQLModel, table=True):
+    """One learner's answers on one topic in one assignment's finished attempts: their summed score
+    and how many, kept as attempts finish; the instructor's topic heatmap adds these up."""
+
+    assignment_id: int = Field(foreign_key="assignment.id", primary_key=True)
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    topic: str = Field(primary_key=True, max_length=64)
+    total: float = 0.0
+    n: int = 0
 
 
 class Response(SQLModel, table=True):

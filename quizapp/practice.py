@@ -7,6 +7,7 @@ from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from quizapp import item_sums
 from quizapp.bank.schema import TOPICS
 from quizapp.grading import Grade, grade
 from quizapp.identity import AccessDenied, Actor
@@ -106,9 +107,10 @@ def submit_answer(
 
 
 def finish_attempt(*, session: Session, actor: Actor, attempt_id: int) -> None:
-    attempt = get_attempt(session=session, actor=actor, attempt_id=attempt_id)
+    attempt = get_attempt(session=session, actor=actor, attempt_id=attempt_id, for_update=True)
     if attempt.state == "open":
         attempt.state, attempt.finished_at = "finished", utcnow()
+        item_sums.record_finished(session, attempt)
 
 
 def claim_anonymous(*, session: Session, anon_key: str, user_id: int) -> int:

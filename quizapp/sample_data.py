@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
+from quizapp import item_sums
 from quizapp.assignments import GRADED_TYPES, create_assignment
 from quizapp.auth import create_user
 from quizapp.cohorts import CohortError, create_cohort
@@ -256,7 +257,7 @@ def make_sample_data(
 
     theta = rng.normal(0.0, 1.0, learners)
     speed = np.exp(rng.normal(0.0, 0.3, learners))  # some people are quicker than others
-    titles, n_attempts, n_responses = [], 0, 0
+    titles, made_ids, n_attempts, n_responses = [], [], 0, 0
     for k in range(assignments):
         chosen = [pools[i] for i in rng.choice(len(pools), size=min(questions, len(pools)), replace=False)]
         opens = now - timedelta(days=7 * (assignments - k) + 5)  # one a week, the last due 5 days ago
@@ -274,11 +275,15 @@ def make_sample_data(
         )
         assert a.id is not None
         titles.append(title)
+        made_ids.append(a.id)
         made = _simulate(
             session, a.id, opens, chosen, user_ids, theta, speed, rng, attempts, completion, retake
         )
         n_attempts += made[0]
         n_responses += made[1]
+    # The answers went in by the bulk path, not attempt by attempt: compute the stored totals and
+    # item sums from them in one pass.
+    item_sums.rebuild(session, made_ids)
     return SampleSummary(
         cohort_id=group.id,
         cohort=cohort,

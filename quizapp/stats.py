@@ -4,38 +4,34 @@ Everything is computed over the graded answers of the cohort's finished assignme
 (Attempt.mode 'assignment', state 'finished', assignment in the cohort). An attempt's score is the sum
 of its response scores over the assignment's number of questions, so an unanswered question counts 0.
 
-The heavy lifting is grouped SQL. Every heavy figure is a sum over attempts, and a finished attempt's
-answers never change (answers are refused once an attempt is finished), so each process keeps the
-sums per cohort together with the set of attempts they cover, and on the next call adds only the
-attempts finished since: one full pass over the answers per cohort and process, then small ones.
+The cohort-wide figures read what is stored as each attempt finishes (quizapp.item_sums): the
+attempt's total (gradebook), per assignment question the sums that facility and discrimination come
+from (item analysis), and per learner and topic a summed score (heatmap); none walks the answers.
 """
 
-import copy
-import json
 import math
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy import Text, case, cast, func, null, text
+from sqlalchemy import case, func
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
 from quizapp.bank.schema import TOPICS
 from quizapp.cohorts import is_enrolled, owned_cohort
 from quizapp.identity import AccessDenied, Actor
+from quizapp.item_sums import CHOICE_TYPES
 from quizapp.models import (
     Assignment,
     AssignmentQuestion,
     Attempt,
-    Cohort,
     Enrollment,
+    ItemSum,
     Question,
     QuestionVersion,
     Response,
+    TopicSum,
     User,
 )
 
@@ -43,9 +39,7 @@ from quizapp.models import (
 # easy or too hard to tell anyone apart.
 MIN_DISCRIMINATION = 30.0
 FACILITY_RANGE = (0.1, 0.9)
-CHOICE_TYPES = ("single", "multi", "truefalse")
 
-S = TypeVar("S")
 Where = list[ColumnElement[bool]]
 
 
@@ -59,12 +53,6 @@ def graded_attempts(cohort_id: int) -> Where:
         Attempt.state == "finished",
         col(Attempt.assignment_id).in_(select(Assignment.id).where(Assignment.cohort_id == cohort_id)),
     ]
-
-
-def _answers_of(which: Where) -> ColumnElement[bool]:
-    """Responses of the attempts matching `which`, written as `attempt_id IN (...)` so that SQLite
-    walks the answers in attempt order through the attempt_id index instead of sorting them."""
-    return col(Response.attempt_id).in_(select(Attempt.id).where(*which))
 
 
 def _assignments(session: Session, cohort_id: int) -> list[tuple[Assignment, int]]:
@@ -87,95 +75,6 @@ def _fraction(total: float | None, n_questions: int) -> float | None:
     if total is None or n_questions <= 0:
         return None
     return min(1.0, float(total) / n_questions)
-
-
-def _no_jit(session: Session) -> None:
-    """PostgreSQL's JIT spends ~0.5 s compiling these one-pass aggregates and wins nothing back;
-    turn it off for the rest of this transaction only."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SET LOCAL jit = off"))
-
-
-# --- running sums, kept per cohort and topped up with newly finished attempts -------------------
-
-MAX_TOP_UP = 5000  # more new attempts than this: recompute from scratch
-_CACHE_SIZE = 48
-_cache: OrderedDict[tuple, "_Snapshot"] = OrderedDict()
-_cache_lock = threading.Lock()
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    attempts: frozenset[int]  # the finished attempts the state covers
-    state: Any
-
-
-def _graded_ids(session: Session, cohort_id: int) -> frozenset[int]:
-    # Core rows, not ORM ones: tens of thousands of ids come back on every call.
-    stmt = select(Attempt.id).where(*graded_attempts(cohort_id))
-    return frozenset(session.connection().execute(stmt).scalars())
-
-
-def _running(
-    session: Session,
-    name: str,
-    cohort_id: int,
-    empty: Callable[[], S],
-    add: Callable[[Session, S, Where], None],
-    fork: Callable[[S], S] = copy.copy,
-) -> S:
-    """The state that `add` builds over all graded attempts of the cohort, reusing this process's
-    last one: only attempts finished since are added. `add(session, state, which)` folds the
-    attempts matching `which` into `state`; `fork` copies a kept state before it is topped up
-    (other threads may be reading it)."""
-    cohort = session.get(Cohort, cohort_id)  # already loaded by the access check
-    assert cohort is not None
-    # The creation time tells apart two databases at one URL (a test database made afresh).
-    key = (str(session.get_bind().engine.url), name, cohort_id, cohort.created_at)
-    now = _graded_ids(session, cohort_id)
-    with _cache_lock:
-        snap = _cache.get(key)
-        if snap is not None:
-            _cache.move_to_end(key)
-    if snap is not None and snap.attempts == now:
-        return snap.state
-    _no_jit(session)
-    if snap is not None and snap.attempts < now and len(now - snap.attempts) <= MAX_TOP_UP:
-        state = fork(snap.state)
-        add(session, state, [col(Attempt.id).in_(sorted(now - snap.attempts))])
-        _remember(key, _Snapshot(now, state))
-        return state
-    state = empty()
-    add(session, state, graded_attempts(cohort_id))
-    # On PostgreSQL each statement sees its own snapshot: keep the result only if no attempt
-    # finished while it ran, so the stored set says exactly what the sums cover.
-    if _graded_ids(session, cohort_id) == now:
-        _remember(key, _Snapshot(now, state))
-    return state
-
-
-def _remember(key: tuple, snap: _Snapshot) -> None:
-    with _cache_lock:
-        _cache[key] = snap
-        _cache.move_to_end(key)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-
-
-def clear_cache() -> None:
-    """Forget every kept sum (benchmarks time the full computation with this)."""
-    with _cache_lock:
-        _cache.clear()
-
-
-def _attempt_totals(which: Where) -> Any:
-    """Subquery (attempt_id, total): each matching attempt's summed answer scores."""
-    return (
-        select(col(Response.attempt_id).label("attempt_id"), func.sum(Response.score).label("total"))
-        .where(_answers_of(which))
-        .group_by(Response.attempt_id)
-        .subquery("totals")
-    )
 
 
 # --- gradebook ---------------------------------------------------------------------------------
@@ -248,21 +147,17 @@ def _utc(moment: datetime | None) -> datetime:
     return moment if moment.tzinfo is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
-def _add_tallies(session: Session, tallies: dict[tuple[int, int], _Tally], which: Where) -> None:
-    """Fold one row per matching attempt (a few tens of thousands at most) into the tallies."""
-    totals = _attempt_totals(which)
-    stmt = (
-        select(
-            Attempt.id,
-            Attempt.user_id,
-            Attempt.assignment_id,
-            Attempt.finished_at,
-            func.coalesce(totals.c.total, 0.0),  # a finished attempt with no answer scores 0
-        )
-        .select_from(Attempt)
-        .outerjoin(totals, totals.c.attempt_id == Attempt.id)
-        .where(*which)
-    )
+def _tallies(session: Session, cohort_id: int) -> dict[tuple[int, int], _Tally]:
+    """Best, last and count per (learner, assignment), from one row per finished attempt: its total
+    is stored as it finishes (quizapp.item_sums), so no answer is read here."""
+    stmt = select(
+        Attempt.id,
+        Attempt.user_id,
+        Attempt.assignment_id,
+        Attempt.finished_at,
+        func.coalesce(Attempt.score, 0.0),
+    ).where(*graded_attempts(cohort_id))
+    tallies: dict[tuple[int, int], _Tally] = {}
     for attempt_id, user_id, assignment_id, finished_at, total in session.connection().execute(stmt):
         total, key = float(total), (_utc(finished_at), attempt_id)
         prior = tallies.get((user_id, assignment_id))
@@ -276,6 +171,7 @@ def _add_tallies(session: Session, tallies: dict[tuple[int, int], _Tally], which
             key if newer else prior.last_key,
             prior.attempts + 1,
         )
+    return tallies
 
 
 def _open_attempts(session: Session, cohort_id: int) -> set[tuple[int, int]]:
@@ -305,7 +201,7 @@ def gradebook(*, session: Session, actor: Actor, cohort_id: int) -> Gradebook:
     """Enrolled learners by assignments: best and last score (0..1), attempts and completion."""
     cohort = owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
     assignments = _assignments(session, cohort_id)
-    tallies: dict[tuple[int, int], _Tally] = _running(session, "gradebook", cohort_id, dict, _add_tallies)
+    tallies = _tallies(session, cohort_id)
     open_now = _open_attempts(session, cohort_id)
     sizes = [(a.id, nq) for a, nq in assignments]
     rows = []
@@ -505,89 +401,13 @@ def needs_review(facility: float, discrimination: float | None, n: int, item_var
     return discrimination < MIN_DISCRIMINATION
 
 
-@dataclass
-class _Sums:
-    """Running sums for one (assignment, question)."""
-
-    n: int = 0
-    sx: float = 0.0
-    sxx: float = 0.0
-    sy: float = 0.0
-    syy: float = 0.0
-    sxy: float = 0.0
-    picks: dict[str, int] = field(default_factory=dict)
-
-
-def _choice_questions(session: Session, cohort_id: int) -> list[str]:
-    stmt = (
-        select(AssignmentQuestion.question_id)
-        .join(Assignment, col(Assignment.id) == AssignmentQuestion.assignment_id)
-        .join(Question, col(Question.id) == AssignmentQuestion.question_id)
-        .where(Assignment.cohort_id == cohort_id, col(Question.type).in_(CHOICE_TYPES))
-        .distinct()
-    )
-    return list(session.exec(stmt).all())
-
-
-def _add_item_sums(
-    session: Session, sums: dict[tuple[int, str], _Sums], which: Where, choice_ids: list[str]
-) -> None:
-    """Fold in, per (assignment, question): n, Σx, Σx², Σy, Σy², Σxy with x the item score and y the
-    rest of the attempt's score (attempt total minus x), and how often each choice was picked.
-
-    One grouped pass over the answers joined to their attempts' totals. Choice questions are also
-    grouped by the answer's JSON text (json has no equality on PostgreSQL), a few groups more per
-    question, summed back together here."""
-    per_attempt = _attempt_totals(which)
-    totals = (
-        select(per_attempt.c.attempt_id, per_attempt.c.total, Attempt.assignment_id)
-        .join(Attempt, col(Attempt.id) == per_attempt.c.attempt_id)
-        .cte("scored")
-        .prefix_with("MATERIALIZED", dialect="postgresql")  # hash 20,000 attempts, then one join
-    )
-    x = col(Response.score)
-    y = totals.c.total - x
-    if choice_ids:
-        picked: Any = case((col(Response.question_id).in_(choice_ids), cast(Response.answer, Text)))
-    else:
-        picked = null()
-    picked = picked.label("picked")
-    stmt = (
-        select(
-            totals.c.assignment_id,
-            Response.question_id,
-            picked,
-            func.count(),
-            func.sum(x),
-            func.sum(x * x),
-            func.sum(y),
-            func.sum(y * y),
-            func.sum(x * y),
-        )
-        .select_from(totals)
-        .join(Response, col(Response.attempt_id) == totals.c.attempt_id)
-        .group_by(totals.c.assignment_id, Response.question_id, picked)
-    )
-    for a_id, q_id, raw, n, sx, sxx, sy, syy, sxy in session.exec(stmt).all():
-        acc = sums.setdefault((a_id, q_id), _Sums())
-        acc.n += int(n)
-        acc.sx += float(sx)
-        acc.sxx += float(sxx)
-        acc.sy += float(sy)
-        acc.syy += float(syy)
-        acc.sxy += float(sxy)
-        chosen = json.loads(raw) if isinstance(raw, str) else None
-        for choice in chosen if isinstance(chosen, list) else [] if chosen is None else [chosen]:
-            acc.picks[str(choice)] = acc.picks.get(str(choice), 0) + int(n)
-
-
 def _choices(data: dict[str, Any]) -> list[str]:
     if data["type"] == "truefalse":
         return ["True", "False"]
     return [str(c) for c in data.get("choices") or []]
 
 
-def _item(a_id: int, title: str, q: Question, data: dict[str, Any], acc: _Sums) -> ItemStats:
+def _item(a_id: int, title: str, q: Question, data: dict[str, Any], acc: ItemSum) -> ItemStats:
     n, sx, sxx = acc.n, acc.sx, acc.sxx
     facility = sx / n
     var = (sxx - sx * sx / n) / (n - 1) if n >= 2 else None
@@ -627,16 +447,12 @@ def item_analysis(
     titles = {a.id: a.title for a, _ in _assignments(session, cohort_id)}
     if assignment_id is not None and assignment_id not in titles:
         raise LookupError(f"assignment {assignment_id} is not in cohort {cohort_id}")
-    choice_ids = _choice_questions(session, cohort_id)
-    sums: dict[tuple[int, str], _Sums] = _running(
-        session,
-        "items",
-        cohort_id,
-        dict,
-        lambda s, state, which: _add_item_sums(s, state, which, choice_ids),
-        copy.deepcopy,  # the sums are mutable
-    )
-    wanted = {k: v for k, v in sums.items() if assignment_id is None or k[0] == assignment_id}
+    ids = list(titles) if assignment_id is None else [assignment_id]
+    # Kept up to date as attempts finish (quizapp.item_sums); questions nobody answered have n = 0.
+    stored = session.exec(
+        select(ItemSum).where(col(ItemSum.assignment_id).in_(ids), col(ItemSum.n) > 0)
+    ).all()
+    wanted = {(s.assignment_id, s.question_id): s for s in stored}
     current = session.exec(
         select(Question, QuestionVersion)
         .join(
@@ -661,31 +477,26 @@ def item_analysis(
 # --- heatmap -----------------------------------------------------------------------------------
 
 
-def _add_topic_sums(
-    session: Session, cells: dict[tuple[int, str], tuple[str, float, int]], which: Where
-) -> None:
-    stmt = (
-        select(Attempt.user_id, User.username, Question.topic, func.sum(Response.score), func.count())
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .join(User, col(User.id) == Attempt.user_id)
-        .join(Question, col(Question.id) == Response.question_id)
-        .where(_answers_of(which))
-        .group_by(Attempt.user_id, User.username, Question.topic)
-    )
-    for user_id, username, topic, total, n in session.exec(stmt).all():
-        _, prior_total, prior_n = cells.get((user_id, topic), (username, 0.0, 0))
-        cells[(user_id, topic)] = (username, prior_total + float(total), prior_n + int(n))
-
-
 def topic_heatmap(*, session: Session, actor: Actor, cohort_id: int) -> dict[str, Any]:
     """Learner x topic mean score (0..1) over their graded answers, ready for a heatmap:
     {"users": [...], "user_ids": [...], "topics": [...], "titles": [...], "scores": [[float|None]]}.
     Only answered questions count here (a topic mean, not an attempt score)."""
     owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
-    cells: dict[tuple[int, str], tuple[str, float, int]] = _running(
-        session, "heatmap", cohort_id, dict, _add_topic_sums
+    # Summed per learner, assignment and topic as attempts finish (quizapp.item_sums).
+    stmt = (
+        select(
+            TopicSum.user_id, User.username, TopicSum.topic, func.sum(TopicSum.total), func.sum(TopicSum.n)
+        )
+        .join(User, col(User.id) == TopicSum.user_id)
+        .where(
+            col(TopicSum.assignment_id).in_(select(Assignment.id).where(Assignment.cohort_id == cohort_id))
+        )
+        .group_by(TopicSum.user_id, User.username, TopicSum.topic)
     )
+    cells = {
+        (int(user_id), topic): (username, float(total), int(n))
+        for user_id, username, topic, total, n in session.connection().execute(stmt)
+    }
     names = {u: name for (u, _), (name, _, _) in cells.items()}
     user_ids = sorted(names, key=lambda u: names[u])
     topics = sorted({t for _, t in cells}, key=lambda t: TOPICS.get(t, t))

@@ -8,6 +8,7 @@ from quizapp.assignments import (
     TimeUp,
     close_expired_attempts,
     create_assignment,
+    expired_attempts_waiting,
     learner_assignments,
     save_answer,
     start_or_resume,
@@ -148,8 +149,11 @@ def test_expired_attempts_are_closed_for_the_gradebook(world):
     asg = _cohort_with(engine, a, time_limit_s=60, attempts_allowed=2)
     t0 = utcnow()
     att = _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=t0)
+    assert not _w(engine, expired_attempts_waiting, now=t0 + timedelta(seconds=61))  # within the grace
+    assert _w(engine, expired_attempts_waiting, now=t0 + timedelta(seconds=63))
     assert _w(engine, close_expired_attempts, now=t0 + timedelta(seconds=30)) == 0
     assert _w(engine, close_expired_attempts, now=t0 + timedelta(seconds=120)) == 1
+    assert not _w(engine, expired_attempts_waiting, now=t0 + timedelta(seconds=120))
     assert _w(engine, view_attempt, actor=a["ann"], attempt_id=att).finished
     second = _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=t0 + timedelta(seconds=130))
     assert second != att

@@ -8,6 +8,7 @@ from quizapp.assignments import (
     assignments_of,
     close_expired_attempts,
     create_assignment,
+    expired_attempts_waiting,
 )
 from quizapp.bank.schema import TOPICS
 from quizapp.cohorts import CohortError, create_cohort, my_cohorts, roster
@@ -44,8 +45,11 @@ cohort_id = st.selectbox("Cohort", list(by_id), format_func=lambda i: by_id[i].n
 cohort = by_id[cohort_id]
 st.caption(f"Join code: {cohort.join_code}")
 
-with write_session() as session:
-    close_expired_attempts(session=session)  # attempts whose time ran out count as submitted
+with read_session() as session:
+    sweep = expired_attempts_waiting(session=session)
+if sweep:  # attempts whose time ran out count as submitted
+    with write_session() as session:
+        close_expired_attempts(session=session)
 with read_session() as session:
     members = roster(session=session, actor=me, cohort_id=cohort_id)
     tasks = assignments_of(session=session, actor=me, cohort_id=cohort_id)
