@@ -5,8 +5,9 @@ attempt, folds each of its answers into the `ItemSum` row of its (assignment, qu
 Σx², Σy, Σy², Σxy (x the answer's score, y the rest of the attempt's score) and the choice counts,
 and adds the learner's score and count per topic to `TopicSum`. The gradebook then reads one row
 per attempt, item analysis one row per question and the topic heatmap one row per learner and topic,
-however many answers there are. `rebuild` recomputes all of it from the answers (bulk sample data,
-migration 0003, and the tests that hold the two ways equal).
+however many answers there are. `rebuild` recomputes all of it from the answers (bulk sample data
+and the tests that hold the two ways equal; migration 0003 has its own copy of the recount, over
+the tables as they stood then).
 """
 
 from __future__ import annotations
