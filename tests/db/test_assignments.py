@@ -34,8 +34,13 @@ def world(engine, write_bank):
         sync_bank(session=s, loaded=load_bank(write_bank({"s.yaml": SAMPLE})).questions)
         people = {
             name: create_user(session=s, username=name, role=role, password=PW)
-            for name, role in [("teach", "instructor"), ("other", "instructor"), ("root", "admin"),
-                               ("ann", "learner"), ("bob", "learner")]
+            for name, role in [
+                ("teach", "instructor"),
+                ("other", "instructor"),
+                ("root", "admin"),
+                ("ann", "learner"),
+                ("bob", "learner"),
+            ]
         }
         actors = {n: Actor(user_id=u.id, role=u.role) for n, u in people.items()}
     return engine, actors
@@ -79,12 +84,35 @@ def _cohort_with(engine, a, **assignment):
 def test_assignment_by_draw_and_by_id_and_refusals(world):
     engine, a = world
     cohort = _w(engine, create_cohort, actor=a["teach"], name="C2")
-    drawn = _w(engine, create_assignment, actor=a["teach"], cohort_id=cohort.id, title="Draw", topics=["cnn"], count=2)
+    drawn = _w(
+        engine,
+        create_assignment,
+        actor=a["teach"],
+        cohort_id=cohort.id,
+        title="Draw",
+        topics=["cnn"],
+        count=2,
+    )
     assert drawn.id
     with pytest.raises(AssignmentError, match="only 2 question"):
-        _w(engine, create_assignment, actor=a["teach"], cohort_id=cohort.id, title="Too many", topics=["cnn"], count=3)
+        _w(
+            engine,
+            create_assignment,
+            actor=a["teach"],
+            cohort_id=cohort.id,
+            title="Too many",
+            topics=["cnn"],
+            count=3,
+        )
     with pytest.raises(AssignmentError, match="not active questions: nope"):
-        _w(engine, create_assignment, actor=a["teach"], cohort_id=cohort.id, title="Bad", question_ids=["nope"])
+        _w(
+            engine,
+            create_assignment,
+            actor=a["teach"],
+            cohort_id=cohort.id,
+            title="Bad",
+            question_ids=["nope"],
+        )
     with pytest.raises(AccessDenied):
         _w(engine, create_assignment, actor=a["other"], cohort_id=cohort.id, title="Hijack", count=1)
 
@@ -116,7 +144,11 @@ def test_take_resume_submit_and_attempt_limit(world):
     with pytest.raises(AssignmentError, match="attempt"):
         _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id)
     (status,) = _w(engine, learner_assignments, actor=a["ann"])
-    assert status.best_score == pytest.approx(2 / 3) and not status.can_start and status.reason == "no attempts left"
+    assert (
+        status.best_score == pytest.approx(2 / 3)
+        and not status.can_start
+        and status.reason == "no attempts left"
+    )
 
 
 def test_immediate_feedback_makes_the_first_answer_final(world):
@@ -124,7 +156,9 @@ def test_immediate_feedback_makes_the_first_answer_final(world):
     asg = _cohort_with(engine, a, feedback="immediate")
     att = _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id)
     first = _w(engine, save_answer, actor=a["ann"], attempt_id=att, question_id="s-single", answer="Dropout")
-    again = _w(engine, save_answer, actor=a["ann"], attempt_id=att, question_id="s-single", answer="Max pooling")
+    again = _w(
+        engine, save_answer, actor=a["ann"], attempt_id=att, question_id="s-single", answer="Max pooling"
+    )
     assert first["score"] == 0 and again["score"] == 0 and again["duplicate"]
     assert _w(engine, view_attempt, actor=a["ann"], attempt_id=att).feedback_visible
 
@@ -134,12 +168,27 @@ def test_time_running_out_submits_the_attempt(world):
     asg = _cohort_with(engine, a, time_limit_s=60)
     t0 = utcnow()
     att = _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=t0)
-    _w(engine, save_answer, actor=a["ann"], attempt_id=att, question_id="s-tf", answer=True, now=t0 + timedelta(seconds=30))
+    _w(
+        engine,
+        save_answer,
+        actor=a["ann"],
+        attempt_id=att,
+        question_id="s-tf",
+        answer=True,
+        now=t0 + timedelta(seconds=30),
+    )
     view = _w(engine, view_attempt, actor=a["ann"], attempt_id=att, now=t0 + timedelta(seconds=40))
     assert 19 <= view.seconds_left <= 21
     with pytest.raises(TimeUp):
-        _w(engine, save_answer, actor=a["ann"], attempt_id=att, question_id="s-num", answer="30",
-           now=t0 + timedelta(seconds=90))
+        _w(
+            engine,
+            save_answer,
+            actor=a["ann"],
+            attempt_id=att,
+            question_id="s-num",
+            answer="30",
+            now=t0 + timedelta(seconds=90),
+        )
     view = _w(engine, view_attempt, actor=a["ann"], attempt_id=att, now=t0 + timedelta(seconds=91))
     assert view.finished and set(view.answers) == {"s-tf"}
 
@@ -155,19 +204,27 @@ def test_expired_attempts_are_closed_for_the_gradebook(world):
     assert _w(engine, close_expired_attempts, now=t0 + timedelta(seconds=120)) == 1
     assert not _w(engine, expired_attempts_waiting, now=t0 + timedelta(seconds=120))
     assert _w(engine, view_attempt, actor=a["ann"], attempt_id=att).finished
-    second = _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=t0 + timedelta(seconds=130))
+    second = _w(
+        engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=t0 + timedelta(seconds=130)
+    )
     assert second != att
 
 
 def test_windows_and_after_due_feedback(world):
     engine, a = world
     now = utcnow()
-    asg = _cohort_with(engine, a, opens_at=now + timedelta(hours=1), due_at=now + timedelta(hours=2), feedback="after_due")
+    asg = _cohort_with(
+        engine, a, opens_at=now + timedelta(hours=1), due_at=now + timedelta(hours=2), feedback="after_due"
+    )
     with pytest.raises(AssignmentError, match="opens at"):
         _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=now)
     att = _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=now + timedelta(minutes=61))
     _w(engine, submit_attempt, actor=a["ann"], attempt_id=att, now=now + timedelta(minutes=62))
-    assert not _w(engine, view_attempt, actor=a["ann"], attempt_id=att, now=now + timedelta(minutes=63)).feedback_visible
-    assert _w(engine, view_attempt, actor=a["ann"], attempt_id=att, now=now + timedelta(hours=3)).feedback_visible
+    assert not _w(
+        engine, view_attempt, actor=a["ann"], attempt_id=att, now=now + timedelta(minutes=63)
+    ).feedback_visible
+    assert _w(
+        engine, view_attempt, actor=a["ann"], attempt_id=att, now=now + timedelta(hours=3)
+    ).feedback_visible
     with pytest.raises(AssignmentError, match="was due"):
         _w(engine, start_or_resume, actor=a["ann"], assignment_id=asg.id, now=now + timedelta(hours=3))
