@@ -9,6 +9,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from html import escape
 from urllib.parse import urlencode, urlsplit
 
@@ -261,23 +262,32 @@ class _AuthPages:
         with write_session(self.engine) as s:
             sessions.sign_out(session=s, token=token)
 
-    async def signin(self, request: Request) -> Response:
-        current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
-        if request.method == "GET":
-            account = await run_in_threadpool(self._account, current)
-            if account is not None:
-                body = _signed_in_body(account.username, account.actor.role, csrf)
-                return _form_page(request, "Sign in", body, csrf)
-            next_path = safe_next(request.query_params.get("next"))
-            claim = request.query_params.get("claim", "")[:128]
+    async def _blank_form(self, request: Request, title: str, body: Callable[..., str]) -> Response:
+        """GET of the sign-in or sign-up page: the empty form, or who is signed in already."""
+        csrf = _csrf_token(request)
+        account = await run_in_threadpool(self._account, request.cookies.get(SESSION_COOKIE))
+        if account is not None:
             return _form_page(
-                request, "Sign in", _signin_body(csrf=csrf, next_path=next_path, claim=claim), csrf
+                request, title, _signed_in_body(account.username, account.actor.role, csrf), csrf
             )
+        next_path = safe_next(request.query_params.get("next"))
+        claim = request.query_params.get("claim", "")[:128]
+        return _form_page(request, title, body(csrf=csrf, next_path=next_path, claim=claim), csrf)
+
+    @staticmethod
+    def _credentials(fields: dict[str, str]) -> tuple[str, str, str, str]:
+        """(next path, claim ticket, username, password) from a posted sign-in or sign-up form."""
+        next_path, claim = safe_next(fields.get("next")), fields.get("claim", "")[:128]
+        return next_path, claim, fields.get("username", "").strip(), fields.get("password", "")
+
+    async def signin(self, request: Request) -> Response:
+        if request.method == "GET":
+            return await self._blank_form(request, "Sign in", _signin_body)
+        current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
         fields = await self._checked_form(request)
         if fields is None:
             return _forbidden()
-        next_path, claim = safe_next(fields.get("next")), fields.get("claim", "")[:128]
-        username, password = fields.get("username", "").strip(), fields.get("password", "")
+        next_path, claim, username, password = self._credentials(fields)
         try:
             token = await run_in_threadpool(self._sign_in, username, password, current)
         except sessions.SignInError as exc:
@@ -288,22 +298,13 @@ class _AuthPages:
         return _signed_in_redirect(request, token, next_path)
 
     async def signup(self, request: Request) -> Response:
-        current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
         if request.method == "GET":
-            account = await run_in_threadpool(self._account, current)
-            if account is not None:
-                body = _signed_in_body(account.username, account.actor.role, csrf)
-                return _form_page(request, "Sign up", body, csrf)
-            next_path = safe_next(request.query_params.get("next"))
-            claim = request.query_params.get("claim", "")[:128]
-            return _form_page(
-                request, "Sign up", _signup_body(csrf=csrf, next_path=next_path, claim=claim), csrf
-            )
+            return await self._blank_form(request, "Sign up", _signup_body)
+        current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
         fields = await self._checked_form(request)
         if fields is None:
             return _forbidden()
-        next_path, claim = safe_next(fields.get("next")), fields.get("claim", "")[:128]
-        username, password = fields.get("username", "").strip(), fields.get("password", "")
+        next_path, claim, username, password = self._credentials(fields)
 
         def again(error: str) -> HTMLResponse:
             body = _signup_body(csrf=csrf, username=username, error=error, next_path=next_path, claim=claim)
