@@ -215,9 +215,15 @@ def close_expired_attempts(*, session: Session, now: datetime | None = None) -> 
     now = now or utcnow()
     # Rows another transaction holds (an answer being saved, another sweep) are left for the next
     # sweep: waiting on them could deadlock two sweeps that met the same rows in another order.
+    # Only expired rows are locked: an attempt still running is never held up by a sweep.
     stmt = (
         select(Attempt)
-        .where(Attempt.mode == "assignment", Attempt.state == "open", col(Attempt.deadline_at).is_not(None))
+        .where(
+            Attempt.mode == "assignment",
+            Attempt.state == "open",
+            col(Attempt.deadline_at).is_not(None),
+            col(Attempt.deadline_at) <= now - GRACE,
+        )
         .with_for_update(skip_locked=True)
     )
     closed = 0
