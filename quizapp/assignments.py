@@ -178,12 +178,14 @@ def _window_state(a: Assignment, now: datetime) -> str:
     return "open"
 
 
-def _finish(session: Session, attempt: Attempt, now: datetime) -> bool:
+def _finish(session: Session, attempt: Attempt, now: datetime, *, locked: bool = False) -> bool:
     """Submit the attempt as it stands: its total and its answers go into the stored statistics.
 
-    The attempt's row is re-read under a lock first, so an answer being saved at this moment either
-    lands before the totals are taken or finds the attempt finished. True if this call finished it."""
-    session.refresh(attempt, with_for_update=True)
+    Unless the caller read the row under a lock in this transaction (`locked`), it is re-read under
+    one first, so an answer being saved at this moment either lands before the totals are taken or
+    finds the attempt finished. True if this call finished it."""
+    if not locked:
+        session.refresh(attempt, with_for_update=True)
     if attempt.state != "open":
         return False
     deadline = as_utc(attempt.deadline_at)
@@ -229,7 +231,7 @@ def close_expired_attempts(*, session: Session, now: datetime | None = None) -> 
     closed = 0
     for attempt in session.exec(stmt).all():
         if as_utc(attempt.deadline_at) + GRACE <= now:  # type: ignore[operator]
-            closed += _finish(session, attempt, now)
+            closed += _finish(session, attempt, now, locked=True)
     session.flush()
     return closed
 
@@ -367,7 +369,7 @@ def save_answer(
         raise AssignmentError("this attempt is already submitted")
     deadline = as_utc(attempt.deadline_at)
     if deadline is not None and deadline + GRACE <= now:
-        _finish(session, attempt, now)
+        _finish(session, attempt, now, locked=True)
         session.flush()
         raise TimeUp("time is up: the attempt was submitted with the answers saved before the deadline")
     if question_id not in question_ids_of(session=session, assignment_id=a.id):  # type: ignore[arg-type]
@@ -404,5 +406,5 @@ def submit_attempt(*, session: Session, actor: Actor, attempt_id: int, now: date
     """Hand the attempt in; submitting twice changes nothing."""
     now = now or utcnow()
     attempt, _ = _own_assignment_attempt(session, actor, attempt_id, lock=True)
-    _finish(session, attempt, now)
+    _finish(session, attempt, now, locked=True)
     session.flush()

@@ -43,8 +43,10 @@ def start_attempt(*, session: Session, actor: Actor, mode: str = "practice") -> 
 
 
 def get_attempt(*, session: Session, actor: Actor, attempt_id: int, for_update: bool = False) -> Attempt:
-    """The actor's own attempt; `for_update` locks its row (PostgreSQL) so a save and a submit serialise."""
-    attempt = session.get(Attempt, attempt_id, with_for_update=for_update or None)
+    """The actor's own attempt; `for_update` locks its row (PostgreSQL) so a save and a submit
+    serialise, and reads it afresh even if this session already holds it."""
+    lock = for_update or None
+    attempt = session.get(Attempt, attempt_id, with_for_update=lock, populate_existing=lock)
     if attempt is None or not _owned(attempt, actor):
         raise AccessDenied(f"attempt {attempt_id} is not yours")
     return attempt
