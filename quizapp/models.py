@@ -126,6 +126,11 @@ class Attempt(SQLModel, table=True):
     # The sum of its answers' scores, stored when it finishes (quizapp.item_sums.record_finished), so
     # the gradebook reads one row per attempt instead of summing every answer.
     score: float | None = None
+    # A practice or review sitting's plan (question queue, position, filters), so a reload resumes it.
+    plan: dict | None = Field(default=None, sa_column=Column(JSON))
+    # True once this attempt's answers have updated the learner's review cards (assignments whose
+    # feedback waits for the due date update them only then, so the schedule leaks no result).
+    cards_applied: bool = False
 
 
 class ItemSum(SQLModel, table=True):
@@ -175,6 +180,100 @@ class Response(SQLModel, table=True):
     correct: bool
     time_taken_ms: int | None = None
     answered_at: datetime = _ts()
+
+
+class ReviewCard(SQLModel, table=True):
+    """One learner's FSRS memory state for one question (py-fsrs `Card` fields), updated in place by
+    each review; the history lives in ReviewLog. The owner is a user or an anonymous identity."""
+
+    __table_args__ = (
+        UniqueConstraint("user_id", "question_id"),
+        UniqueConstraint("anon_key", "question_id"),
+        Index("ix_reviewcard_user_due", "user_id", "due"),
+        Index("ix_reviewcard_anon_due", "anon_key", "due"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    anon_key: str | None = Field(default=None, max_length=64)
+    question_id: str = Field(foreign_key="question.id", max_length=80, index=True)
+    state: int = 1  # fsrs.State: 1 learning, 2 review, 3 relearning
+    step: int | None = 0
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    last_review: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reps: int = 0
+    lapses: int = 0
+    created_at: datetime = _ts()
+
+
+class ReviewLog(SQLModel, table=True):
+    """One review of a card: when, the rating, what it came from, and the card before and after.
+
+    Rows are only added; the one exception is the learner changing the rating of the answer just
+    given (Easy instead of Good, or the Review page's four buttons), which rewrites that row's rating
+    and result from its own `before` snapshot while it is still the card's latest review."""
+
+    __table_args__ = (
+        Index("ix_reviewlog_user_time", "user_id", "reviewed_at"),
+        Index("ix_reviewlog_anon_time", "anon_key", "reviewed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    card_id: int = Field(foreign_key="reviewcard.id", index=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    anon_key: str | None = Field(default=None, max_length=64)
+    question_id: str = Field(foreign_key="question.id", max_length=80)
+    # The graded answer behind this review; unique, so a repeated submit updates the card once.
+    response_id: int | None = Field(default=None, foreign_key="response.id", unique=True)
+    source: str = Field(default="practice", max_length=16)  # practice | review | assignment | mock | cli
+    rating: int  # fsrs.Rating: 1 again, 2 hard, 3 good, 4 easy
+    score: float | None = None
+    first: bool = False  # the card's first review (a new card introduced)
+    state_before: int | None = None  # None for a new card
+    before: dict | None = Field(default=None, sa_column=Column(JSON))  # the card before, fsrs to_dict()
+    due_after: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    stability_after: float | None = None
+    reviewed_at: datetime = _ts()
+    duration_ms: int | None = None
+
+
+class LearnerSettings(SQLModel, table=True):
+    """Per-learner review settings; a learner without a row has the defaults."""
+
+    __table_args__ = (UniqueConstraint("user_id"), UniqueConstraint("anon_key"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    anon_key: str | None = Field(default=None, max_length=64)
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    desired_retention: float = 0.9
+    updated_at: datetime = _ts()
+
+
+class Bookmark(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("user_id", "question_id"), UniqueConstraint("anon_key", "question_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    anon_key: str | None = Field(default=None, max_length=64, index=True)
+    question_id: str = Field(foreign_key="question.id", max_length=80)
+    created_at: datetime = _ts()
+
+
+class AnonDevice(SQLModel, table=True):
+    """An anonymous browser: the SHA-256 of the random token in its HttpOnly cookie, and the anonymous
+    key its progress is stored under. Purged, with that progress, once past its expiry."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(index=True, unique=True, max_length=64)
+    anon_key: str = Field(index=True, unique=True, max_length=64)
+    created_at: datetime = _ts()
+    last_seen_at: datetime = _ts()
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    adopted_by: int | None = Field(default=None, foreign_key="user.id")
 
 
 def as_utc(value: datetime | None) -> datetime | None:
