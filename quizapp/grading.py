@@ -73,6 +73,8 @@ def _expected(data: dict) -> str:
     if t == "numeric":
         return f"{data['answer']:g} (± {data['tolerance']:g})"
     if t == "short":
+        if data.get("display_answer"):
+            return data["display_answer"]
         for pattern in data["answers"]:
             plain = readable_pattern(pattern)
             if plain:

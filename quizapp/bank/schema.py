@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from quizapp.grading import normalise_text
+
 TOPICS: dict[str, str] = {
     "fundamentals": "Deep learning fundamentals",
     "neural-networks": "Neurons, layers and the forward pass",
@@ -61,6 +63,7 @@ class QuestionSpec(BaseModel):
     choices: list[str] | None = None
     answer: Any = None
     answers: list[str] | None = None
+    display_answer: str | None = None  # short only: the key as a person writes it, shown after grading
     tolerance: float | None = None
     key_points: list[str] | None = None
     demo: str | None = None
@@ -90,6 +93,7 @@ class QuestionSpec(BaseModel):
         if extra:
             raise ValueError(f"type {self.type!r} does not take {', '.join(sorted(extra))}")
         getattr(self, f"_check_{self.type}")()
+        self._check_display_answer()
         if self.demo_params is not None and self.demo is None:
             raise ValueError("demo_params given without a demo")
         return self
@@ -140,6 +144,20 @@ class QuestionSpec(BaseModel):
                     f"answers: pattern {pattern!r} is not a valid regular expression: {exc}"
                 ) from exc
 
+    def _check_display_answer(self) -> None:
+        shown = self.display_answer
+        if shown is None:
+            return
+        if self.type != "short":
+            raise ValueError(f"display_answer: type {self.type!r} does not take display_answer (short only)")
+        if not shown:
+            raise ValueError("display_answer: must be non-empty text")
+        text = normalise_text(shown)
+        if not any(re.fullmatch(p, text, flags=re.IGNORECASE) for p in self.answers or []):
+            raise ValueError(
+                f"display_answer: {shown!r} is not accepted by any of the question's answers patterns"
+            )
+
     def _check_open(self) -> None:
         if not isinstance(self.answer, str) or not self.answer.strip():
             raise ValueError("answer: an open question needs a model answer (text)")
@@ -148,4 +166,7 @@ class QuestionSpec(BaseModel):
 
     def content(self) -> dict[str, Any]:
         """The fields that define a version: a change in any of them makes a new version."""
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        if data.get("display_answer") is None:  # absent, as before the field existed: no new version
+            data.pop("display_answer", None)
+        return data
