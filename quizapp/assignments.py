@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from quizapp import item_sums
+from quizapp import item_sums, review
 from quizapp.cohorts import is_enrolled, owned_cohort
 from quizapp.grading import grade
 from quizapp.identity import AccessDenied, Actor
@@ -192,6 +192,7 @@ def _finish(session: Session, attempt: Attempt, now: datetime, *, locked: bool =
     attempt.state = "finished"
     attempt.finished_at = min(now, deadline) if deadline else now
     item_sums.record_finished(session, attempt)
+    review.assignment_finished(session, attempt, now)
     return True
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from quizapp.cli_instructor import add_commands
+from quizapp.cli_review import add_commands as add_review_commands
 from quizapp.config import get_settings
 
 # The Streamlit app and the /auth/ routes on one server (st.App in server.py).
@@ -251,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_user_add)
 
     add_commands(sub)  # sample-data, export gradebook|responses, stats items
+    add_review_commands(sub)  # review due|answer
     return p
 
 

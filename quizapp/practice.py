@@ -7,7 +7,7 @@ from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from quizapp import item_sums
+from quizapp import item_sums, review
 from quizapp.bank.schema import TOPICS
 from quizapp.grading import Grade, grade
 from quizapp.identity import AccessDenied, Actor
@@ -105,6 +105,18 @@ def submit_answer(
             raise
         return _result_of(session, prior, duplicate=True)
     assert response.id is not None
+    if attempt.mode != "assignment":
+        # Practice, review and mock answers update the learner's spaced-review card at once;
+        # assignment answers do when their attempt finishes (quizapp.review.assignment_finished).
+        review.record_graded(
+            session=session,
+            actor=actor,
+            question_id=question_id,
+            score=result.score,
+            response_id=response.id,
+            source=attempt.mode,
+            duration_ms=time_taken_ms,
+        )
     return SubmitResult(response.id, result, duplicate=False)
 
 
