@@ -33,8 +33,9 @@ me = actor()
 pages = {
     "Learn": [
         st.Page(VIEWS / "home.py", title="Home", icon=":material/home:", default=True),
-        st.Page(VIEWS / "faq.py", title="FAQ", icon=":material/help:", url_path="faq"),
+        st.Page(VIEWS / "faq.py", title="FAQ & search", icon=":material/search:", url_path="faq"),
         st.Page(VIEWS / "practice.py", title="Practice", icon=":material/quiz:", url_path="practice"),
+        st.Page(VIEWS / "review.py", title="Review", icon=":material/event_repeat:", url_path="review"),
         st.Page(VIEWS / "progress.py", title="My progress", icon=":material/insights:", url_path="progress"),
         st.Page(VIEWS / "demos.py", title="Demos", icon=":material/science:", url_path="demos"),
     ],

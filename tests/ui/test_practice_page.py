@@ -40,9 +40,9 @@ def test_empty_submit_is_refused_then_an_answer_is_graded_with_explanation(app_d
     assert [s.value for s in at.success] == ["Correct."]
     assert any("slope there is 0" in m.value for m in at.markdown)
     assert len(_responses(app_db)) == 1
-    assert at.sidebar.metric[0].value == "1.0 / 1"
+    assert at.metric[0].value == "1.0 / 1"
 
-    _click(at, "Next question")
+    _click(at, "See the session review")
     assert any(s.value == "Session complete" for s in at.subheader)
 
 

@@ -2,9 +2,10 @@ import plotly.express as px
 import streamlit as st
 
 from demos.catalogue import CATALOGUE
+from quizapp import review
 from quizapp.db import read_session
 from quizapp.questions import counts_by_topic
-from quizapp.ui.common import VIEWS
+from quizapp.ui.common import VIEWS, actor
 
 st.title("Prepare for deep-learning interviews")
 st.markdown(
@@ -15,6 +16,22 @@ st.markdown(
 
 with read_session() as session:
     counts = counts_by_topic(session=session)
+    due = review.due(session=session, actor=actor(), tz=st.context.timezone, with_ids=False)
+
+with st.container(border=True):
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    if due.learning + due.review:
+        left.markdown(
+            f"**{due.learning + due.review} due today** for review"
+            + (f", and {due.new} new questions ready." if due.new else ".")
+        )
+        right.page_link(str(VIEWS / "review.py"), label="Review now", icon=":material/event_repeat:")
+    elif due.new:
+        left.markdown(f"**Nothing due today.** {due.new} new questions are ready for spaced review.")
+        right.page_link(str(VIEWS / "review.py"), label="Start reviewing", icon=":material/event_repeat:")
+    else:
+        left.markdown("**Nothing due today.** Your next reviews show up here when they come due.")
+        right.page_link(str(VIEWS / "progress.py"), label="See your forecast", icon=":material/insights:")
 
 total = sum(r["total"] for r in counts)
 c1, c2, c3, c4 = st.columns(4)

@@ -1,0 +1,111 @@
+import streamlit as st
+
+from quizapp import review, sittings
+from quizapp.db import read_session, write_session
+from quizapp.ui import sitting
+from quizapp.ui.common import actor
+
+S = st.session_state
+
+st.title("Review")
+me = actor()
+tz = st.context.timezone
+
+if not me.is_anonymous:
+    # Assignment answers whose feedback waited for the due date join the schedule once it passes.
+    with write_session() as session:
+        review.release_assignments(session=session, actor=me)
+
+with read_session() as session:
+    current = sittings.resume(session=session, actor=me, mode="review")
+    finished = None
+    if current is None and S.get("summary-review"):
+        finished = sittings.load(session=session, actor=me, attempt_id=S["summary-review"])
+        if not finished.finished:
+            finished = None
+    due = review.due(session=session, actor=me, tz=tz)
+    settings = review.get_settings(session=session, actor=me)
+
+
+def _overview() -> None:
+    st.caption(
+        "Spaced review brings back each question just before you would forget it (FSRS). Every graded "
+        "answer, here, in Practice or in an assignment, reschedules that question for you."
+    )
+    c1, c2, c3 = st.columns(3)
+    c1.metric("New", due.new, help=f"Questions you have not seen yet; up to {settings.new_per_day} a day")
+    c2.metric("Learning", due.learning, help="Questions you missed or met recently, due again within minutes")
+    c3.metric(
+        "To review",
+        due.review,
+        help=f"Questions whose review date has come; up to {settings.reviews_per_day} a day",
+    )
+    if due.total:
+        if st.button(
+            f"Review {due.total} now", type="primary", icon=":material/play_arrow:", shortcut="Enter"
+        ):
+            with write_session() as session:
+                sittings.start(session=session, actor=me, mode="review", queue=due.due, label="Review")
+            S.pop("summary-review", None)
+            st.rerun()
+    else:
+        st.success("Nothing is due. Come back later, or practise something new.")
+        st.page_link("views/practice.py", label="Practise", icon=":material/quiz:")
+    st.page_link("views/progress.py", label="Your review statistics", icon=":material/insights:")
+
+
+def _settings() -> None:
+    with st.expander("Review settings", icon=":material/tune:"):
+        lo_n, hi_n = review.BOUNDS["new_per_day"]
+        lo_r, hi_r = review.BOUNDS["reviews_per_day"]
+        lo_t, hi_t = review.BOUNDS["desired_retention"]
+        with st.form("review_settings"):
+            new = st.number_input(
+                f"New questions per day ({lo_n}-{hi_n})", lo_n, hi_n, settings.new_per_day, step=1
+            )
+            rev = st.number_input(
+                f"Reviews per day ({lo_r}-{hi_r})", lo_r, hi_r, settings.reviews_per_day, step=10
+            )
+            keep = st.slider(
+                "Desired retention",
+                lo_t,
+                hi_t,
+                float(settings.desired_retention),
+                step=0.01,
+                format="%.2f",
+                help="The chance of remembering a question when it comes back. Higher means more reviews.",
+            )
+            if st.form_submit_button("Save settings"):
+                try:
+                    with write_session() as session:
+                        review.save_settings(
+                            session=session,
+                            actor=me,
+                            new_per_day=new,
+                            reviews_per_day=rev,
+                            desired_retention=keep,
+                        )
+                except review.SettingsError as exc:
+                    st.error(str(exc).capitalize() + ".")
+                else:
+                    S["review-flash"] = "Settings saved."
+                    st.rerun()
+    if flash := S.pop("review-flash", None):
+        st.toast(flash)
+
+
+if current is not None:
+    with st.sidebar:
+        if st.button("End this review", icon=":material/stop_circle:"):
+            with write_session() as session:
+                sittings.abandon(session=session, actor=me, attempt_id=current.attempt_id)
+            S["summary-review"] = current.attempt_id
+            st.rerun()
+    sitting.draw(current)
+elif finished is not None:
+    sitting.summary(finished)
+    st.divider()
+    _overview()
+else:
+    _overview()
+    _settings()
