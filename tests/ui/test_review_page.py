@@ -178,3 +178,18 @@ def test_review_settings_are_saved_and_bounded(app_db, ann, clock):
         got = review.get_settings(session=s, actor=ann)
     assert got == review.Settings(new_per_day=3, reviews_per_day=200, desired_retention=0.85)
     assert {m.label: m.value for m in at.metric}["New"] == "3"
+
+
+def test_progress_shows_review_stats_and_plain_history(app_db, ann, clock):
+    at = _practice(_app(), types=["truefalse"])
+    at.radio[0].set_value("True")
+    _click(at, "Submit")
+    at.switch_page("views/progress.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Questions in review"] == "1" and metrics["Streak"] == "1 day"
+    assert float(metrics["Estimated knowledge"]) == pytest.approx(1.0, abs=0.01)  # just answered right
+    charts = at.get("plotly_chart")
+    assert len(charts) >= 3  # forecast, recall by topic, calendar (+ accuracy by topic)
+    (table,) = at.dataframe
+    assert table.value["question"].tolist() == ["ReLU's derivative is 0 for negative inputs."]

@@ -1,0 +1,26 @@
+"""Small text helpers with no UI: markdown made plain for places that show text as it is."""
+
+import re
+
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|\*|~~)(?=\S)(.+?)(?<=\S)\1|(?<!\w)(__|_)(?=\S)(.+?)(?<=\S)\3(?!\w)")
+_CODE = re.compile(r"(`+)(.*?)\1")
+_MATH = re.compile(r"\$+([^$]*)\$+")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6}|>|[-*+]|\d+\.)\s+", re.MULTILINE)
+
+
+def markdown_to_text(md: str) -> str:
+    """The words of a markdown snippet without its markup: `x` -> x, **bold** -> bold,
+    [label](url) -> label, headings, quotes and list markers dropped; whitespace collapsed."""
+    parts = _CODE.split(_LINK.sub(r"\1", md))
+    # split() with two groups gives [text, fence, code, text, fence, code, ...]: code stays as written.
+    out = []
+    for i in range(0, len(parts), 3):
+        text = _MATH.sub(r"\1", parts[i])
+        for _ in range(2):  # nested emphasis such as ***x***
+            text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(4), text)
+        out.append(_HEADING.sub("", text))
+        if i + 2 < len(parts):
+            out.append(parts[i + 2])
+    text = "".join(out)
+    return re.sub(r"\s+", " ", text).strip()
