@@ -36,8 +36,8 @@ def _print_errors(report) -> None:  # type: ignore[no-untyped-def]
 def cmd_init(args: argparse.Namespace) -> int:
     from quizapp.bank.sync import sync_bank
     from quizapp.db import write_session
+    from quizapp.devices import purge
     from quizapp.migrate import upgrade
-    from quizapp.sessions import purge_expired
 
     settings = get_settings()
     upgrade(settings.database_url)
@@ -48,7 +48,7 @@ def cmd_init(args: argparse.Namespace) -> int:
         return 1
     with write_session() as session:
         result = sync_bank(session=session, loaded=report.questions)
-        purge_expired(session=session)
+        purge(session=session)
     print(f"question bank synced from {len(report.files)} file(s): {result.summary()}")
     return 0
 
@@ -210,6 +210,29 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    from quizapp.db import write_session
+    from quizapp.devices import purge
+
+    try:
+        with write_session() as session:
+            report = purge(session=session)
+    except ValueError as exc:  # a bad QUIZAPP_ANON_DAYS
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.json:
+        _out(report.as_dict())
+        return 0
+    r = report
+    print(
+        f"purged {r.devices} expired anonymous browser(s) and {r.orphans} idle identity(ies) without one: "
+        f"{r.attempts} attempt(s), {r.answers} answer(s), {r.review_cards} review card(s), "
+        f"{r.review_logs} review log row(s), {r.settings} setting(s), {r.bookmarks} bookmark(s); "
+        f"{r.sessions} expired sign-in session(s) and claim(s)"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="quizapp", description="Deep-learning interview practice with live demos."
@@ -250,6 +273,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--role", required=True, choices=["learner", "instructor", "admin"])
     s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     s.set_defaults(func=cmd_user_add)
+
+    s = sub.add_parser("purge", help="drop expired anonymous identities and sessions")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_purge)
 
     add_commands(sub)  # sample-data, export gradebook|responses, stats items
     add_review_commands(sub)  # review due|answer

@@ -1,4 +1,4 @@
-"""Signing in and out: server-side sessions, lockout, anonymous-progress claims, and roles.
+"""Signing in and out: server-side sessions, lockout, and roles.
 
 The browser holds a random token; the database holds only its SHA-256, so a leaked table signs nobody in.
 """
@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from quizapp.auth import ROLES, AccountError, create_user, hash_password, needs_rehash, verify_password
 from quizapp.identity import AccessDenied, Actor
 from quizapp.models import AnonClaim, LoginSession, User, utcnow
-from quizapp.practice import claim_anonymous
 
 LOCK_AFTER = 5
 LOCK_FOR = timedelta(minutes=5)
@@ -111,9 +110,10 @@ def sign_in(*, session: Session, username: str, password: str, now: datetime | N
     return _open_session(session, user, now)
 
 
-def sign_up(*, session: Session, username: str, password: str, claim_ticket: str | None = None) -> str:
-    """Create a learner and sign them in; a valid claim ticket hands them that browser's anonymous
-    progress. Raises AccountError with a message for the person (taken name, short password)."""
+def sign_up(*, session: Session, username: str, password: str) -> str:
+    """Create a learner and sign them in. Raises AccountError with a message for the person (taken
+    name, short password). The /auth/ routes then adopt the browser's anonymous progress
+    (quizapp.devices.adopt_device) in the same transaction."""
     now = utcnow()
     try:
         # No savepoint here: opening one would start the transaction (and SQLite's write lock) before
@@ -123,15 +123,6 @@ def sign_up(*, session: Session, username: str, password: str, claim_ticket: str
         # The same name signed up in a concurrent request between the check and the insert.
         session.rollback()
         raise AccountError(f"the username {username!r} is taken") from None
-    assert user.id is not None
-    if claim_ticket:
-        claim = session.exec(
-            select(AnonClaim).where(AnonClaim.ticket_hash == token_hash(claim_ticket)).with_for_update()
-        ).first()
-        if claim is not None and claim.used_at is None and _utc(claim.expires_at) > now:
-            claim_anonymous(session=session, anon_key=claim.anon_key, user_id=user.id)
-            claim.used_at = now
-            session.add(claim)
     return _open_session(session, user, now)
 
 
@@ -179,21 +170,10 @@ def revoke_all(*, session: Session, user_id: int) -> int:
     return len(open_)
 
 
-def make_claim_ticket(*, session: Session, anon_key: str, ttl_s: int = 600) -> str:
-    """A one-time ticket that lets the account signing up take over this anonymous key's attempts."""
-    ticket = secrets.token_urlsafe(32)
-    session.add(
-        AnonClaim(
-            ticket_hash=token_hash(ticket), anon_key=anon_key, expires_at=utcnow() + timedelta(seconds=ttl_s)
-        )
-    )
-    session.flush()
-    return ticket
-
-
 def purge_expired(*, session: Session, now: datetime | None = None) -> int:
-    """Delete login sessions and claim tickets past their expiry; returns how many rows went.
-    Every anonymous browser session leaves a claim ticket, so run this now and then (`quizapp init`)."""
+    """Delete login sessions past their expiry, and claim tickets (the sign-up links of before the
+    device cookie; quizapp/devices.py replaced them) past theirs; returns how many rows went.
+    `quizapp purge` and `quizapp init` run it through quizapp.devices.purge."""
     now = now or utcnow()
     gone = session.exec(delete(LoginSession).where(col(LoginSession.expires_at) < now)).rowcount
     return gone + session.exec(delete(AnonClaim).where(col(AnonClaim.expires_at) < now)).rowcount

@@ -1,25 +1,44 @@
 """The account as pages see it: who is acting, and the sidebar box to sign in, up or out.
 
 The session cookie is HttpOnly and set by the /auth/ pages (quizapp/web/routes.py); a script can still
-read it, because the browser sends it with the request that opens the Streamlit session.
+read it, because the browser sends it with the request that opens the Streamlit session. So can it
+read the anonymous device cookie (quizapp/web/device.py), under whose key a browser that is not signed
+in keeps its progress across reloads and restarts (quizapp/devices.py).
 """
 
 import time
 from html import escape
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
-from quizapp import sessions
+from quizapp import devices, sessions
 from quizapp.db import read_session, write_session
 from quizapp.identity import Actor
-from quizapp.web.routes import SESSION_COOKIE
+from quizapp.web.device import DEVICE_COOKIE, device_token
+from quizapp.web.routes import ADOPTED_PARAM, SESSION_COOKIE
 
-# A sign-up link carries a claim ticket; it is renewed well before expiry, so a tab left open still works.
-CLAIM_TTL_S = 12 * 3600
+# A tab left open re-reads its device now and then, so the expiry slides and an adoption is seen.
+DEVICE_RECHECK_S = 3600
+
+
+def _device_key() -> str | None:
+    """This browser's anonymous key from its device cookie; None without one (AppTest, no cookies)."""
+    token = device_token(st.context.cookies.get(DEVICE_COOKIE))  # AppTest's browser is a MagicMock
+    if token is None:
+        return None
+    held = st.session_state.get("_device_identity")
+    if held is None or held[0] != token or time.monotonic() - held[2] > DEVICE_RECHECK_S:
+        with write_session() as session:
+            key = devices.resolve_device(session=session, token=token)
+        held = st.session_state["_device_identity"] = (token, key, time.monotonic())
+    return held[1]
 
 
 def _anon_key() -> str:
+    device = _device_key()
+    if device is not None:
+        return device
     if "anon_key" not in st.session_state:
         st.session_state.anon_key = Actor.anonymous().anon_key
     return st.session_state.anon_key
@@ -41,18 +60,35 @@ def current_account() -> sessions.Account | None:
 
 
 def current_actor() -> Actor:
-    """The signed-in user, else this browser session's anonymous identity."""
+    """The signed-in user, else this browser's anonymous identity (this session's without a cookie)."""
     account = current_account()
     return account.actor if account else Actor.anonymous(_anon_key())
 
 
-def _claim_ticket() -> str:
-    held = st.session_state.get("claim_ticket")
-    if held is None or held[1] - time.time() < CLAIM_TTL_S / 2:
-        with write_session() as session:
-            ticket = sessions.make_claim_ticket(session=session, anon_key=_anon_key(), ttl_s=CLAIM_TTL_S)
-        held = st.session_state.claim_ticket = (ticket, time.time() + CLAIM_TTL_S)
-    return held[0]
+def _here() -> str:
+    """This page's path and query, for the sign-in links to come back to ("/" when unknown)."""
+    url = st.context.url
+    path = urlsplit(url).path if isinstance(url, str) and url else ""
+    query = [(k, v) for k in st.query_params for v in st.query_params.get_all(k) if k != ADOPTED_PARAM]
+    return (path or "/") + (f"?{urlencode(query)}" if query else "")
+
+
+def _auth_link(path: str) -> str:
+    here = _here()
+    return f"{path}?{urlencode({'next': here})}" if here != "/" else path
+
+
+def _adoption_notice(account: sessions.Account | None) -> None:
+    """Once, after a sign-in that brought this browser's answers along (the /auth/ pages add the marker)."""
+    raw = st.query_params.get(ADOPTED_PARAM)
+    if raw is None:
+        return
+    del st.query_params[ADOPTED_PARAM]
+    if account is None or not raw.isdigit() or int(raw) <= 0:
+        return
+    n = int(raw)
+    answers = "1 answer from this browser was" if n == 1 else f"{n} answers from this browser were"
+    st.toast(f"{answers} added to your account.", icon=":material/check_circle:", duration="long")
 
 
 def _link(href: str, label: str) -> None:
@@ -63,6 +99,7 @@ def _link(href: str, label: str) -> None:
 def account_box() -> None:
     """Drawn in the sidebar: who is signed in and a way out, or the ways in."""
     account = current_account()
+    _adoption_notice(account)
     with st.sidebar:
         if account is not None:
             name = escape(account.username)
@@ -70,8 +107,6 @@ def account_box() -> None:
             st.markdown(f"Signed in as <strong>{name}</strong> ({role})", unsafe_allow_html=True)
             _link("/auth/signout", "Sign out")
         else:
-            _link("/auth/signin", "Sign in")
-            _link(
-                "/auth/signup?" + urlencode({"claim": _claim_ticket()}),
-                "Sign up (keeps this session's progress)",
-            )
+            _link(_auth_link("/auth/signin"), "Sign in")
+            _link(_auth_link("/auth/signup"), "Sign up")
+            st.caption("Your answers in this browser move to your account when you sign in or up.")

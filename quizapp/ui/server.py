@@ -6,7 +6,14 @@
 from pathlib import Path
 
 import streamlit as st
+from starlette.middleware import Middleware
 
+from quizapp.web.device import DeviceCookieMiddleware
 from quizapp.web.routes import auth_routes
 
-app = st.App(Path(__file__).resolve().parent / "app.py", routes=auth_routes())
+# The middleware gives each browser that loads a page its anonymous device cookie (quizapp/web/device.py).
+app = st.App(
+    Path(__file__).resolve().parent / "app.py",
+    routes=auth_routes(),
+    middleware=[Middleware(DeviceCookieMiddleware)],
+)

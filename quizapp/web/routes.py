@@ -3,6 +3,8 @@
 Streamlit cannot set an HttpOnly cookie from a script, so these routes run beside it (st.App) and the
 app reads the cookie back through st.context.cookies. Every form is protected twice against
 cross-site posts: a double-submit token (cookie + hidden field) and a same-origin Origin/Referer check.
+Signing in or up adopts the anonymous progress of the browser's device cookie (quizapp/devices.py) in
+the same transaction, gives the browser a new device token, and returns to `next` with `adopted=N`.
 """
 
 import base64
@@ -11,19 +13,23 @@ import hmac
 import secrets
 from collections.abc import Callable
 from html import escape
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from quizapp import sessions
+from quizapp import devices, sessions
 from quizapp.auth import AccountError
 from quizapp.db import read_session, write_session
+from quizapp.web.device import DEVICE_COOKIE, device_token, set_device_cookie
 
 SESSION_COOKIE = "quizapp_session"
+# The query parameter that tells the app how many answers a sign-in brought along (quizapp/ui/account.py).
+ADOPTED_PARAM = "adopted"
 CSRF_COOKIE = "quizapp_csrf"
 CSRF_FIELD = "csrf"
 APP_TITLE = "Deep-learning interview prep"
@@ -140,20 +146,25 @@ def _error(message: str | None) -> str:
     return f'<p class="error" role="alert">{escape(message)}</p>' if message else ""
 
 
-def _link(path: str, next_path: str, claim: str = "") -> str:
-    query = {k: v for k, v in (("next", next_path if next_path != "/" else ""), ("claim", claim)) if v}
-    return f"{path}?{urlencode(query)}" if query else path
+def _link(path: str, next_path: str) -> str:
+    return f"{path}?{urlencode({'next': next_path})}" if next_path != "/" else path
+
+
+def _keeps(pending: int) -> str:
+    if pending <= 0:
+        return ""
+    answers = "1 answer" if pending == 1 else f"{pending} answers"
+    return f'<p class="note">The {answers} you gave in this browser will move to your account.</p>'
 
 
 def _signin_body(
-    *, csrf: str, username: str = "", error: str | None = None, next_path: str = "/", claim: str = ""
+    *, csrf: str, username: str = "", error: str | None = None, next_path: str = "/", pending: int = 0
 ) -> str:
     # The password field never gets a value: a submitted password is never sent back.
     return (
-        f"{_error(error)}"
+        f"{_error(error)}{_keeps(pending)}"
         '<form method="post" action="/auth/signin">'
-        # The claim only rides along, so that the sign-up link still keeps this session's progress.
-        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}{_hidden('claim', claim)}"
+        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}"
         '<label for="username">Username</label>'
         f'<input id="username" name="username" type="text" value="{escape(username)}" '
         f'autocomplete="username" autocapitalize="none" required{"" if username else " autofocus"}>'
@@ -161,23 +172,18 @@ def _signin_body(
         '<input id="password" name="password" type="password" autocomplete="current-password" '
         f"required{' autofocus' if username else ''}>"
         '<button type="submit">Sign in</button></form>'
-        f'<p class="links">No account yet? <a href="{escape(_link("/auth/signup", next_path, claim))}">'
+        f'<p class="links">No account yet? <a href="{escape(_link("/auth/signup", next_path))}">'
         "Sign up</a></p>"
     )
 
 
 def _signup_body(
-    *, csrf: str, username: str = "", error: str | None = None, next_path: str = "/", claim: str = ""
+    *, csrf: str, username: str = "", error: str | None = None, next_path: str = "/", pending: int = 0
 ) -> str:
-    keeps = (
-        '<p class="note">The practice you did in this browser session moves to your new account.</p>'
-        if claim
-        else ""
-    )
     return (
-        f"{_error(error)}{keeps}"
+        f"{_error(error)}{_keeps(pending)}"
         '<form method="post" action="/auth/signup">'
-        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}{_hidden('claim', claim)}"
+        f"{_hidden(CSRF_FIELD, csrf)}{_hidden('next', next_path)}"
         '<label for="username">Username</label>'
         f'<input id="username" name="username" type="text" value="{escape(username)}" '
         'autocomplete="username" autocapitalize="none" required autofocus>'
@@ -188,7 +194,7 @@ def _signup_body(
         '<input id="password2" name="password2" type="password" autocomplete="new-password" required>'
         '<p class="hint">At least 10 characters; a short sentence is easy to remember.</p>'
         '<button type="submit">Sign up</button></form>'
-        f'<p class="links">Have an account? <a href="{escape(_link("/auth/signin", next_path, claim))}">'
+        f'<p class="links">Have an account? <a href="{escape(_link("/auth/signin", next_path))}">'
         "Sign in</a></p>"
     )
 
@@ -211,8 +217,20 @@ def _forbidden() -> HTMLResponse:
     )
 
 
-def _signed_in_redirect(request: Request, token: str, next_path: str) -> RedirectResponse:
-    response = RedirectResponse(next_path, status_code=303, headers={"Cache-Control": "no-store"})
+def _with_adopted(next_path: str, answers: int) -> str:
+    """The next path with `adopted=N` in its query (replacing any there), when answers moved."""
+    if answers <= 0:
+        return next_path
+    parts = urlsplit(next_path)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != ADOPTED_PARAM]
+    query.append((ADOPTED_PARAM, str(answers)))
+    return urlunsplit(("", "", parts.path, urlencode(query), parts.fragment))
+
+
+def _signed_in_redirect(request: Request, token: str, next_path: str, adopted: int) -> RedirectResponse:
+    response = RedirectResponse(
+        _with_adopted(next_path, adopted), status_code=303, headers={"Cache-Control": "no-store"}
+    )
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -222,10 +240,17 @@ def _signed_in_redirect(request: Request, token: str, next_path: str) -> Redirec
         samesite="lax",
         secure=_is_https(request),
     )
+    # A new device token: the old one's progress now belongs to the account, and after signing out
+    # this browser starts a fresh anonymous identity.
+    set_device_cookie(response, devices.new_token(), secure=_is_https(request))
     return response
 
 
 # Handlers -----------------------------------------------------------------------------------------
+
+
+def _device(request: Request) -> str | None:
+    return device_token(request.cookies.get(DEVICE_COOKIE))
 
 
 class _AuthPages:
@@ -244,19 +269,35 @@ class _AuthPages:
         with read_session(self.engine) as s:
             return sessions.resolve_account(session=s, token=token)
 
-    def _sign_in(self, username: str, password: str, old_token: str | None) -> str:
+    def _visitor(self, token: str | None, device: str | None) -> tuple[sessions.Account | None, int]:
+        """Who is signed in, and else how many answers this browser's device would bring along."""
+        with read_session(self.engine) as s:
+            account = sessions.resolve_account(session=s, token=token)
+            pending = 0 if account else devices.pending_answers(session=s, token=device)
+            return account, pending
+
+    @staticmethod
+    def _adopt(s: Session, token: str, device: str | None) -> int:
+        """In the sign-in's own transaction: the browser's anonymous progress joins the account."""
+        actor = sessions.resolve(session=s, token=token)
+        assert actor is not None and actor.user_id is not None
+        return devices.adopt_device(session=s, token=device, user_id=actor.user_id).answers
+
+    def _sign_in(
+        self, username: str, password: str, old_token: str | None, device: str | None
+    ) -> tuple[str, int]:
         with write_session(self.engine) as s:
             token = sessions.sign_in(session=s, username=username, password=password)
             sessions.sign_out(session=s, token=old_token)
-            return token
+            return token, self._adopt(s, token, device)
 
-    def _sign_up(self, username: str, password: str, claim: str, old_token: str | None) -> str:
+    def _sign_up(
+        self, username: str, password: str, old_token: str | None, device: str | None
+    ) -> tuple[str, int]:
         with write_session(self.engine) as s:
-            token = sessions.sign_up(
-                session=s, username=username, password=password, claim_ticket=claim or None
-            )
+            token = sessions.sign_up(session=s, username=username, password=password)
             sessions.sign_out(session=s, token=old_token)
-            return token
+            return token, self._adopt(s, token, device)
 
     def _sign_out(self, token: str | None) -> None:
         with write_session(self.engine) as s:
@@ -265,20 +306,20 @@ class _AuthPages:
     async def _blank_form(self, request: Request, title: str, body: Callable[..., str]) -> Response:
         """GET of the sign-in or sign-up page: the empty form, or who is signed in already."""
         csrf = _csrf_token(request)
-        account = await run_in_threadpool(self._account, request.cookies.get(SESSION_COOKIE))
+        account, pending = await run_in_threadpool(
+            self._visitor, request.cookies.get(SESSION_COOKIE), _device(request)
+        )
         if account is not None:
             return _form_page(
                 request, title, _signed_in_body(account.username, account.actor.role, csrf), csrf
             )
         next_path = safe_next(request.query_params.get("next"))
-        claim = request.query_params.get("claim", "")[:128]
-        return _form_page(request, title, body(csrf=csrf, next_path=next_path, claim=claim), csrf)
+        return _form_page(request, title, body(csrf=csrf, next_path=next_path, pending=pending), csrf)
 
     @staticmethod
-    def _credentials(fields: dict[str, str]) -> tuple[str, str, str, str]:
-        """(next path, claim ticket, username, password) from a posted sign-in or sign-up form."""
-        next_path, claim = safe_next(fields.get("next")), fields.get("claim", "")[:128]
-        return next_path, claim, fields.get("username", "").strip(), fields.get("password", "")
+    def _credentials(fields: dict[str, str]) -> tuple[str, str, str]:
+        """(next path, username, password) from a posted sign-in or sign-up form."""
+        return safe_next(fields.get("next")), fields.get("username", "").strip(), fields.get("password", "")
 
     async def signin(self, request: Request) -> Response:
         if request.method == "GET":
@@ -287,15 +328,15 @@ class _AuthPages:
         fields = await self._checked_form(request)
         if fields is None:
             return _forbidden()
-        next_path, claim, username, password = self._credentials(fields)
+        next_path, username, password = self._credentials(fields)
         try:
-            token = await run_in_threadpool(self._sign_in, username, password, current)
-        except sessions.SignInError as exc:
-            body = _signin_body(
-                csrf=csrf, username=username, error=str(exc), next_path=next_path, claim=claim
+            token, adopted = await run_in_threadpool(
+                self._sign_in, username, password, current, _device(request)
             )
+        except sessions.SignInError as exc:
+            body = _signin_body(csrf=csrf, username=username, error=str(exc), next_path=next_path)
             return _form_page(request, "Sign in", body, csrf, status=400)
-        return _signed_in_redirect(request, token, next_path)
+        return _signed_in_redirect(request, token, next_path, adopted)
 
     async def signup(self, request: Request) -> Response:
         if request.method == "GET":
@@ -304,20 +345,22 @@ class _AuthPages:
         fields = await self._checked_form(request)
         if fields is None:
             return _forbidden()
-        next_path, claim, username, password = self._credentials(fields)
+        next_path, username, password = self._credentials(fields)
 
         def again(error: str) -> HTMLResponse:
-            body = _signup_body(csrf=csrf, username=username, error=error, next_path=next_path, claim=claim)
+            body = _signup_body(csrf=csrf, username=username, error=error, next_path=next_path)
             return _form_page(request, "Sign up", body, csrf, status=400)
 
         if password != fields.get("password2", ""):
             return again("The two passwords differ; type the same password twice.")
         try:
-            token = await run_in_threadpool(self._sign_up, username, password, claim, current)
+            token, adopted = await run_in_threadpool(
+                self._sign_up, username, password, current, _device(request)
+            )
         except AccountError as exc:
             message = str(exc)
             return again(message[:1].upper() + message[1:] + ".")
-        return _signed_in_redirect(request, token, next_path)
+        return _signed_in_redirect(request, token, next_path, adopted)
 
     async def signout(self, request: Request) -> Response:
         current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)

@@ -6,18 +6,14 @@ from sqlmodel import select
 
 from quizapp import sessions
 from quizapp.auth import AccountError, create_user
-from quizapp.bank.loader import load_bank
-from quizapp.bank.sync import sync_bank
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied, Actor
 from quizapp.models import AnonClaim, LoginSession, User, utcnow
-from quizapp.practice import history, start_attempt, submit_answer
 from quizapp.sessions import (
     GENERIC_FAILURE,
     LOCK_FOR,
     SignInError,
     list_users,
-    make_claim_ticket,
     purge_expired,
     resolve,
     resolve_account,
@@ -28,7 +24,6 @@ from quizapp.sessions import (
     sign_up,
     token_hash,
 )
-from tests.utils.bank import SAMPLE
 
 PW = "correct horse battery"
 
@@ -165,51 +160,7 @@ def test_passwords_never_reach_the_log(engine, caplog):
     assert "my secret guess" not in caplog.text and PW not in caplog.text
 
 
-@pytest.fixture
-def bank(engine, write_bank):
-    with write_session(engine) as s:
-        sync_bank(session=s, loaded=load_bank(write_bank({"s.yaml": SAMPLE})).questions)
-    return engine
-
-
-def _practise(engine, anon):
-    with write_session(engine) as s:
-        attempt = start_attempt(session=s, actor=anon)
-        submit_answer(session=s, actor=anon, attempt_id=attempt, question_id="s-tf", answer=True)
-
-
-def test_sign_up_keeps_the_anonymous_sessions_progress(bank):
-    anon = Actor.anonymous()
-    _practise(bank, anon)
-    with write_session(bank) as s:
-        ticket = make_claim_ticket(session=s, anon_key=anon.anon_key)
-    with read_session(bank) as s:
-        assert s.exec(select(AnonClaim)).one().ticket_hash == token_hash(ticket)
-    with write_session(bank) as s:
-        token = sign_up(session=s, username="newbie", password=PW, claim_ticket=ticket)
-    me = _resolve(bank, token)
-    assert me.role == "learner"
-    with read_session(bank) as s:
-        assert [h["question_id"] for h in history(session=s, actor=me)] == ["s-tf"]
-        assert history(session=s, actor=anon) == []
-        assert s.exec(select(AnonClaim)).one().used_at is not None
-
-
-def test_a_claim_ticket_works_once_and_not_after_expiry(bank):
-    anon, late = Actor.anonymous(), Actor.anonymous()
-    _practise(bank, anon)
-    _practise(bank, late)
-    with write_session(bank) as s:
-        ticket = make_claim_ticket(session=s, anon_key=anon.anon_key)
-        expired = make_claim_ticket(session=s, anon_key=late.anon_key, ttl_s=-1)
-    with write_session(bank) as s:
-        sign_up(session=s, username="first", password=PW, claim_ticket=ticket)
-        second = sign_up(session=s, username="second", password=PW, claim_ticket=ticket)
-        third = sign_up(session=s, username="third", password=PW, claim_ticket=expired)
-    with read_session(bank) as s:
-        assert history(session=s, actor=_resolve(bank, second)) == []
-        assert history(session=s, actor=_resolve(bank, third)) == []
-        assert len(history(session=s, actor=late)) == 1
+# Sign-up and sign-in adopting a browser's anonymous progress: tests/db/test_devices.py.
 
 
 def test_sign_up_refuses_a_taken_name_in_any_case(engine):
@@ -263,13 +214,13 @@ def test_the_last_admin_cannot_step_down(engine):
 def test_purge_drops_only_what_has_expired(engine):
     _user(engine, "alice")
     token = _sign_in(engine, "alice")
-    with write_session(engine) as s:
-        make_claim_ticket(session=s, anon_key="k1", ttl_s=-1)
-        live = make_claim_ticket(session=s, anon_key="k2")
+    with write_session(engine) as s:  # claim tickets left from before the device cookie
+        s.add(AnonClaim(ticket_hash="a" * 64, anon_key="k1", expires_at=utcnow() - timedelta(seconds=1)))
+        s.add(AnonClaim(ticket_hash="b" * 64, anon_key="k2", expires_at=utcnow() + timedelta(hours=1)))
     with write_session(engine) as s:
         assert purge_expired(session=s) == 1
     with read_session(engine) as s:
-        assert s.exec(select(AnonClaim)).one().ticket_hash == token_hash(live)
+        assert s.exec(select(AnonClaim)).one().anon_key == "k2"
     assert _resolve(engine, token) is not None
     with write_session(engine) as s:
         assert purge_expired(session=s, now=utcnow() + timedelta(days=15)) == 2
