@@ -47,8 +47,11 @@ class AnonClaim(SQLModel, table=True):
 
 
 class Cohort(SQLModel, table=True):
+    # Names are unique per owner: two instructors may each have a "Spring" cohort.
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_cohort_owner_id_name"),)
+
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(index=True, unique=True, max_length=80)
+    name: str = Field(index=True, max_length=80)
     join_code: str = Field(index=True, unique=True, max_length=16)
     owner_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = _ts()
@@ -88,6 +91,9 @@ class AssignmentQuestion(SQLModel, table=True):
 
 class Question(SQLModel, table=True):
     """One row per stable id; the content lives in versions."""
+
+    # Spaced review walks the active deck in this order to introduce new questions.
+    __table_args__ = (Index("ix_question_deck", "active", "kind", "difficulty", "topic", "id"),)
 
     id: str = Field(primary_key=True, max_length=80)
     kind: str = Field(index=True, max_length=16)

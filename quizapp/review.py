@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from time import monotonic as _monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -411,6 +412,18 @@ def assignment_finished(session: Session, attempt: Attempt, now: datetime) -> No
 # Queues and counts -------------------------------------------------------------------------------
 
 
+def _local_day(session: Session, column: Any, now: datetime, tz: str | None) -> Any:
+    """SQL for the learner's calendar day of a stored UTC time. PostgreSQL applies the zone's rules
+    to each time; SQLite shifts by the zone's offset now (a day's edge may move by an hour across a
+    daylight-saving change)."""
+    zone = _zone(tz)
+    if session.get_bind().dialect.name == "postgresql":
+        name = zone.key if isinstance(zone, ZoneInfo) else "UTC"
+        return func.date(func.timezone(name, column))
+    offset = now.astimezone(zone).utcoffset() or timedelta(0)
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
 def day_start(now: datetime, tz: str | None = None) -> datetime:
     """The start (UTC) of the learner's day containing `now`, in their time zone (UTC if unknown)."""
     zone = _zone(tz)
@@ -463,50 +476,102 @@ def due(
     now = _utc(now) or clock()
     settings = get_settings(session=session, actor=actor)
     new_done, reviews_done = _today_counts(session, actor, day_start(now, tz))
-    rows = session.exec(
-        select(ReviewCard.question_id, ReviewCard.state, ReviewCard.due)
-        .join(Question, col(Question.id) == ReviewCard.question_id)
-        .where(_mine(ReviewCard, actor), ReviewCard.due <= now, Question.active == True)  # noqa: E712
-        .order_by(col(ReviewCard.due), col(ReviewCard.id))
-    ).all()
-    learning = [q for q, s, _ in rows if s != int(State.Review)]
-    review = [q for q, s, _ in rows if s == int(State.Review)]
-    review = review[: max(0, settings.reviews_per_day - reviews_done)]
+    review_left = max(0, settings.reviews_per_day - reviews_done)
+    due_now = (_mine(ReviewCard, actor), ReviewCard.due <= now, Question.active == True)  # noqa: E712
+    if with_ids:
+        rows = session.exec(
+            select(ReviewCard.question_id, ReviewCard.state)
+            .join(Question, col(Question.id) == ReviewCard.question_id)
+            .where(*due_now)
+            .order_by(col(ReviewCard.due), col(ReviewCard.id))
+        ).all()
+        learning = [q for q, st in rows if st != int(State.Review)]
+        review = [q for q, st in rows if st == int(State.Review)][:review_left]
+    else:
+        by_state = dict(
+            session.exec(
+                select(ReviewCard.state, func.count())
+                .join(Question, col(Question.id) == ReviewCard.question_id)
+                .where(*due_now)
+                .group_by(ReviewCard.state)
+            ).all()
+        )
+        n_review = int(by_state.pop(int(State.Review), 0))
+        learning = [""] * int(sum(by_state.values()))
+        review = [""] * min(n_review, review_left)
     new_left = max(0, settings.new_per_day - new_done)
     new_ids: list[str] = []
-    if new_left:
-        seen = select(ReviewCard.question_id).where(_mine(ReviewCard, actor))
+    if new_left and with_ids:
+        # The deck in its fixed order, skipping questions that already have a card (an anti-join
+        # probing the card's unique (owner, question) index), stopping at today's allowance.
+        seen = ReviewCard.__table__.alias("seen")
+        owner = (
+            seen.c.user_id == actor.user_id
+            if actor.user_id is not None
+            else (seen.c.user_id.is_(None) & (seen.c.anon_key == actor.anon_key))
+        )
         stmt = (
             select(Question.id)
-            .where(
-                Question.active == True,  # noqa: E712
-                col(Question.kind).in_(DECK_KINDS),
-                col(Question.id).not_in(seen),
-            )
+            .outerjoin(seen, (seen.c.question_id == Question.id) & owner)
+            .where(Question.active == True, col(Question.kind).in_(DECK_KINDS), seen.c.id.is_(None))  # noqa: E712
             .order_by(col(Question.difficulty), col(Question.topic), col(Question.id))
             .limit(new_left)
         )
         new_ids = list(session.exec(stmt).all())
+    elif new_left:
+        new_ids = [""] * _unseen_at_most(session, actor, new_left)
     ids = learning + review + new_ids if with_ids else []
     return Due(new=len(new_ids), learning=len(learning), review=len(review), due=ids)
 
 
+_DECK_TTL_S = 60.0
+_deck_cache: dict[str, tuple[float, int]] = {}
+
+
+def _deck_size(session: Session) -> int:
+    """Active deck questions; they change only when the bank is synced, so a minute's cache per
+    database is exact enough for a count of new questions."""
+    url = str(session.get_bind().url)
+    held = _deck_cache.get(url)
+    if held is not None and _monotonic() - held[0] < _DECK_TTL_S:
+        return held[1]
+    n = session.exec(
+        select(func.count()).where(Question.active == True, col(Question.kind).in_(DECK_KINDS))  # noqa: E712
+    ).one()
+    _deck_cache[url] = (_monotonic(), int(n))
+    return int(n)
+
+
+def _unseen_at_most(session: Session, actor: Actor, limit: int) -> int:
+    """min(limit, unseen deck questions); the deck's size less the learner's cards is a lower bound
+    of the unseen count, which most often settles it without the exact count."""
+    cards = session.exec(select(func.count()).select_from(ReviewCard).where(_mine(ReviewCard, actor))).one()
+    if _deck_size(session) - int(cards) >= limit:
+        return limit
+    return min(limit, _unseen_count(session, actor))
+
+
+def _unseen_count(session: Session, actor: Actor) -> int:
+    """Active deck questions the learner has no card for: the deck's size, less their cards, plus
+    those of their cards whose question left the deck (retired, or not a deck kind): both counts
+    read an index rather than join every card."""
+    cards = session.exec(select(func.count()).select_from(ReviewCard).where(_mine(ReviewCard, actor))).one()
+    outside = session.exec(
+        select(func.count())
+        .select_from(Question)
+        .join(ReviewCard, col(ReviewCard.question_id) == Question.id)
+        .where(
+            (Question.active == False) | col(Question.kind).not_in(DECK_KINDS),  # noqa: E712
+            _mine(ReviewCard, actor),
+        )
+    ).one()
+    return max(0, _deck_size(session) - int(cards) + int(outside))
+
+
 def due_count(*, session: Session, actor: Actor, now: datetime | None = None, tz: str | None = None) -> int:
     """How many reviews are due now (learning + review, within today's limit), for the Home page."""
-    now = _utc(now) or clock()
-    rows = session.exec(
-        select(ReviewCard.state, func.count())
-        .join(Question, col(Question.id) == ReviewCard.question_id)
-        .where(_mine(ReviewCard, actor), ReviewCard.due <= now, Question.active == True)  # noqa: E712
-        .group_by(ReviewCard.state)
-    ).all()
-    by_state = {int(s): int(n) for s, n in rows}
-    review = by_state.pop(int(State.Review), 0)
-    if not review:
-        return sum(by_state.values())
-    settings = get_settings(session=session, actor=actor)
-    _, reviews_done = _today_counts(session, actor, day_start(now, tz))
-    return sum(by_state.values()) + min(review, max(0, settings.reviews_per_day - reviews_done))
+    d = due(session=session, actor=actor, now=now, tz=tz, with_ids=False)
+    return d.learning + d.review
 
 
 def forecast(
@@ -590,20 +655,27 @@ def stats(
         key=lambda row: row["title"],
     )
     since = day_start(now, tz) - timedelta(days=calendar_days - 1)
-    logs = session.exec(
-        select(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.rating, ReviewLog.state_before)
+    per_day: dict[date, int] = {}
+    for day, n in session.exec(
+        select(_local_day(session, ReviewLog.reviewed_at, now, tz).label("day"), func.count())
         .where(_mine(ReviewLog, actor), ReviewLog.reviewed_at >= since)
+        .group_by("day")
+    ).all():
+        key = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
+        per_day[key] = per_day.get(key, 0) + int(n)
+    # True retention: recall of cards already in review, counting each card's first review of a day.
+    window = session.exec(
+        select(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.rating)
+        .where(
+            _mine(ReviewLog, actor),
+            ReviewLog.reviewed_at >= now - timedelta(days=window_days),
+            ReviewLog.state_before == int(State.Review),
+        )
         .order_by(col(ReviewLog.reviewed_at), col(ReviewLog.id))
     ).all()
-    window_start = (now - timedelta(days=window_days)).astimezone(zone).date()
     first_of_day: dict[tuple[int, date], int] = {}
-    per_day: Counter[date] = Counter()
-    for card_id, at, rating, state_before in logs:
-        day = (_utc(at) or now).astimezone(zone).date()
-        per_day[day] += 1
-        # True retention counts recall of cards in review: the first review of a card on a day.
-        if state_before == int(State.Review) and day > window_start and (card_id, day) not in first_of_day:
-            first_of_day[(card_id, day)] = rating
+    for card_id, at, rating in window:
+        first_of_day.setdefault((card_id, (_utc(at) or now).astimezone(zone).date()), rating)
     passed = sum(1 for r in first_of_day.values() if r != int(Rating.Again))
     today = now.astimezone(zone).date()
     streak, day = 0, today if per_day.get(today) else today - timedelta(days=1)

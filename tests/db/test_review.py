@@ -311,3 +311,24 @@ def test_cards_table_holds_one_row_per_learner_and_question(bank, at):
         logs = s.exec(select(ReviewLog).order_by(ReviewLog.id)).all()
     assert len(rows) == 1 and rows[0].reps == 3
     assert [lg.first for lg in logs] == [True, False, False]
+
+
+def test_the_home_count_agrees_with_the_queue(bank, at):
+    """due(with_ids=False), which Home uses, counts what the Review page's queue holds."""
+    me = Actor.anonymous()
+
+    def both():
+        with read_session(bank) as s:
+            full, quick = review.due(session=s, actor=me), review.due(session=s, actor=me, with_ids=False)
+        assert (quick.new, quick.learning, quick.review) == (full.new, full.learning, full.review)
+        return full
+
+    assert both().new == 6
+    with write_session(bank) as s:
+        for qid in ("s-tf", "s-single", "s-multi", "s-num", "s-short"):
+            review.record(session=s, actor=me, question_id=qid, rating=Rating.Again, source="cli")
+        review.record(session=s, actor=me, question_id="s-faq", rating=Rating.Again, source="cli")  # not deck
+    review._deck_cache.clear()
+    at(T0 + timedelta(minutes=5))
+    d = both()
+    assert d.new == 1 and d.learning == 6

@@ -152,6 +152,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_reviewlog_card_id"), ["card_id"], unique=False)
         batch_op.create_index("ix_reviewlog_user_time", ["user_id", "reviewed_at"], unique=False)
 
+    op.create_index("ix_question_deck", "question", ["active", "kind", "difficulty", "topic", "id"])
     with op.batch_alter_table("attempt", schema=None) as batch_op:
         batch_op.add_column(sa.Column("plan", sa.JSON(), nullable=True))
         batch_op.add_column(
@@ -161,6 +162,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_question_deck", table_name="question")
     with op.batch_alter_table("attempt", schema=None) as batch_op:
         batch_op.drop_column("cards_applied")
         batch_op.drop_column("plan")
