@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from quizapp.bank.loader import LoadedQuestion
 from quizapp.models import Question, QuestionVersion, utcnow
+from quizapp.search import reindex
 
 
 @dataclass
@@ -86,4 +87,5 @@ def sync_bank(*, session: Session, loaded: Iterable[LoadedQuestion]) -> SyncRepo
             row.updated_at = utcnow()
             report.retired.append(qid)
     session.flush()
+    reindex(session)  # the full-text index follows: changed and added rows rebuilt, retired ones dropped
     return report
