@@ -1,7 +1,13 @@
 """The FAQ & search page (AppTest): an empty box lists the FAQ, words search every active question."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
+from quizapp.bank.loader import load_bank
+from quizapp.bank.sync import sync_bank
+from quizapp.db import make_engine, write_session
+from quizapp.migrate import upgrade
+from tests.conftest import ROOT
 from tests.ui.conftest import APP
 
 
@@ -82,3 +88,28 @@ def test_a_link_opens_with_its_search(app_db):
     assert not at.exception, at.exception
     assert at.text_input(key="faq_search").value == "pooling"
     assert len(_hits(at)) >= 1
+
+
+@pytest.fixture
+def bank_db(tmp_path, monkeypatch):
+    """The app pointed at a fresh SQLite database holding the real questions/ folder."""
+    url = f"sqlite:///{tmp_path / 'bank.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with write_session(engine) as session:
+        sync_bank(session=session, loaded=load_bank(ROOT / "questions").questions)
+    monkeypatch.setenv("QUIZAPP_DATABASE_URL", url)
+    yield engine
+    engine.dispose()
+
+
+def test_the_real_bank_pages_twenty_results_at_a_time(bank_db):
+    at = _search(_open(), "gradients")
+    assert len(_hits(at)) == 20  # a full first page
+    assert "The best 20 results" in [m.value for m in at.markdown]
+    next(b for b in at.button if b.label == "Show more").click().run()
+    assert not at.exception, at.exception
+    assert len(_hits(at)) == 40
+    _search(at, "dropout")  # a new search starts at one page again
+    hits = _hits(at)
+    assert len(hits) == 20 and hits[0].startswith("**1.** What is a :orange-background[dropout] layer")
