@@ -21,4 +21,4 @@ def test_learner_answers_a_question_and_sees_feedback(page, server):
     page.get_by_text("Correct.", exact=True).wait_for()
     page.get_by_text("so its slope there is 0").wait_for()
     screenshot(page, "practice-feedback")
-    assert page.get_by_test_id("stSidebar").get_by_text("1.0 / 1").is_visible()
+    assert page.get_by_test_id("stMain").get_by_text("1.0 / 1").is_visible()
