@@ -14,8 +14,8 @@ from quizapp.db import read_session, write_session
 from quizapp.grading import AnswerError
 from quizapp.practice import submit_answer
 from quizapp.questions import QuestionView, get_question
-from quizapp.ui.answering import answer_widget, shown_answer
 from quizapp.ui import common
+from quizapp.ui.answering import answer_widget, shown_answer
 from quizapp.ui.common import DIFFICULTY, TYPE_LABELS, demo_link, plain, topic_title
 from quizapp.ui.keys import keyboard
 
@@ -73,10 +73,12 @@ def _score_line(sit: sittings.Sitting) -> None:
     )
 
 
-def _bookmark(q: QuestionView) -> None:
+def bookmark_button(q: QuestionView, marked: bool | None = None) -> None:
+    """A toggle to mark the question for later (the Practice page's *Marked* source)."""
     me = common.actor()
-    with read_session() as session:
-        marked = sittings.is_bookmarked(session=session, actor=me, question_id=q.id)
+    if marked is None:
+        with read_session() as session:
+            marked = sittings.is_bookmarked(session=session, actor=me, question_id=q.id)
     label = "Marked" if marked else "Mark for later"
     icon = ":material/bookmark:" if marked else ":material/bookmark_border:"
     if st.button(
@@ -227,7 +229,9 @@ def draw(sit: sittings.Sitting) -> None:
         q = get_question(session=session, question_id=qid)
     if q is None:  # removed from the bank since the sitting began: skip it
         with write_session() as session:
-            sittings.advance(session=session, actor=common.actor(), attempt_id=sit.attempt_id, from_pos=sit.pos)
+            sittings.advance(
+                session=session, actor=common.actor(), attempt_id=sit.attempt_id, from_pos=sit.pos
+            )
         st.rerun()
     _shown_at(sit.attempt_id, sit.pos)
     head, mark = st.columns([4, 1])
@@ -236,7 +240,7 @@ def draw(sit: sittings.Sitting) -> None:
         f"{DIFFICULTY[q.difficulty]} · {TYPE_LABELS[q.type]}"
     )
     with mark:
-        _bookmark(q)
+        bookmark_button(q)
     st.markdown(q.prompt)
     res = sit.answers.get(qid)
     if res is None:
@@ -252,7 +256,9 @@ def draw(sit: sittings.Sitting) -> None:
         shortcut="Enter",
     ):
         with write_session() as session:
-            sittings.advance(session=session, actor=common.actor(), attempt_id=sit.attempt_id, from_pos=sit.pos)
+            sittings.advance(
+                session=session, actor=common.actor(), attempt_id=sit.attempt_id, from_pos=sit.pos
+            )
         if last:
             S[f"summary-{sit.mode}"] = sit.attempt_id
         st.rerun()
@@ -273,7 +279,9 @@ def summary(sit: sittings.Sitting, *, retry_mode: str = "practice") -> None:
     b1, b2 = st.columns(2)
     if missed and b1.button(f"Retry the {len(missed)} I missed", type="primary", icon=":material/replay:"):
         with write_session() as session:
-            sittings.start(session=session, actor=common.actor(), mode=retry_mode, queue=missed, label="Retry")
+            sittings.start(
+                session=session, actor=common.actor(), mode=retry_mode, queue=missed, label="Retry"
+            )
         S.pop(f"summary-{sit.mode}", None)
         st.rerun()
     if b2.button("Close the review", icon=":material/close:"):

@@ -193,3 +193,17 @@ def test_progress_shows_review_stats_and_plain_history(app_db, ann, clock):
     assert len(charts) >= 3  # forecast, recall by topic, calendar (+ accuracy by topic)
     (table,) = at.dataframe
     assert table.value["question"].tolist() == ["ReLU's derivative is 0 for negative inputs."]
+
+
+def test_mark_a_search_hit_then_practise_the_marked(app_db, ann, clock):
+    at = _app().run()
+    at.switch_page("views/faq.py").run()
+    next(t for t in at.text_input if t.label == "Search").set_value("pooling").run()
+    assert not at.exception, at.exception
+    _click(at, "Mark for later")
+    assert any(b.label == "Marked" for b in at.button)
+    at = _practice(at, source="marked")
+    assert any(c.value.startswith("Question 1 of 1") for c in at.caption)
+    assert "Which layer shrinks a feature map by taking the largest value in each window?" in [
+        m.value for m in at.markdown
+    ]

@@ -2,17 +2,21 @@
 
 import streamlit as st
 
+from quizapp import sittings
 from quizapp.bank.schema import KINDS
 from quizapp.db import read_session
 from quizapp.questions import QuestionView, counts_by_topic, list_questions
 from quizapp.search import SearchHit, plain_text, query_terms, readable_answer, search, to_markdown
-from quizapp.ui.common import DIFFICULTY, TYPE_LABELS, demo_link, plain, topic_title
+from quizapp.ui.common import DIFFICULTY, TYPE_LABELS, actor, demo_link, plain, topic_title
+from quizapp.ui.sitting import bookmark_button
 
 KIND_LABELS = {"faq": "FAQ", "interview": "Interview", "quiz": "Quiz"}
 PAGE = 20  # results shown at first; "Show more" adds as many again, up to MOST
 MOST = 100
 
 st.title("FAQ & search")
+with read_session() as _session:  # the learner's marked questions, read once per run
+    MARKED = set(sittings.bookmarked(session=_session, actor=actor()))
 st.caption(
     "Search every question, answer and explanation in the bank: FAQ, interview answers and quiz "
     "questions, best match first. With an empty box, the FAQ."
@@ -78,6 +82,7 @@ def _details(view: QuestionView, *, full_prompt: bool) -> None:
     st.markdown("**Explanation**" if view.kind != "faq" else "**The longer answer**")
     st.markdown(view.explanation)
     demo_link(view.demo, view.demo_params)
+    bookmark_button(view, marked=view.id in MARKED)
 
 
 def _hit(n: int, hit: SearchHit) -> None:
