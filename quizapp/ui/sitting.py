@@ -60,12 +60,12 @@ def _score_line(sit: sittings.Sitting) -> None:
         last = max(answered, key=lambda a: a.response_id)
         # The delta is the last answer's result: green for right, red for wrong, grey for partly right.
         if last.correct:
-            delta, colour = "last answer right", "normal"
+            delta, colour, arrow = "last answer right", "green", "up"
         elif last.score > 0:
-            delta, colour = f"last answer {last.score:.0%}", "off"
+            delta, colour, arrow = f"last answer {last.score:.0%} right", "gray", "off"
         else:
-            delta, colour = "-last answer wrong", "normal"
-        c1.metric("Score", f"{total:.1f} / {len(answered)}", delta, delta_color=colour)
+            delta, colour, arrow = "last answer wrong", "red", "down"
+        c1.metric("Score", f"{total:.1f} / {len(answered)}", delta, delta_color=colour, delta_arrow=arrow)
     else:
         c1.metric("Score", "0 / 0")
     c2.progress(

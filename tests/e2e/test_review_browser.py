@@ -98,6 +98,10 @@ def test_review_a_due_card_then_time_brings_it_back(browser, server, e2e_db):
     page.goto(f"{server}/review")
     wait_idle(page)
     assert _metric(page, "To review") == "1"
+    page.goto(f"{server}/progress")
+    wait_idle(page)
+    page.get_by_text("Reviews due over the next 30 days").wait_for()
+    screenshot(page, "progress-memory")
     engine.dispose()
     ctx.close()
 
@@ -139,3 +143,23 @@ def test_practice_session_review_and_retry(page, server):
     page.reload()  # the session survives a reload
     wait_idle(page)
     page.get_by_text("Question 1 of 2").wait_for()
+
+
+def test_the_running_score_shows_at_phone_width(browser, server):
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ctx.set_default_timeout(30_000)
+    page = ctx.new_page()
+    page.goto(f"{server}/practice?topic=activation-functions")
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    wait_idle(page)
+    page.get_by_test_id("stRadio").get_by_text("False", exact=True).click()
+    page.get_by_role("button", name="Submit").click()
+    wait_idle(page)
+    page.get_by_text("Not quite. The answer: True").wait_for()
+    score = page.get_by_test_id("stMain").get_by_text("0.0 / 1")
+    assert score.is_visible() and score.bounding_box()["x"] >= 0
+    delta = page.get_by_test_id("stMetricDelta")
+    assert "wrong" in delta.inner_text()
+    screenshot(page, "practice-phone")
+    ctx.close()

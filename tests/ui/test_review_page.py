@@ -207,3 +207,12 @@ def test_mark_a_search_hit_then_practise_the_marked(app_db, ann, clock):
     assert "Which layer shrinks a feature map by taking the largest value in each window?" in [
         m.value for m in at.markdown
     ]
+
+
+def test_the_running_score_marks_a_wrong_answer_red(app_db, ann, clock):
+    at = _practice(_app(), types=["truefalse"])
+    at.radio[0].set_value("False")
+    _click(at, "Submit")
+    score = at.metric[0]
+    assert score.value == "0.0 / 1" and score.delta == "last answer wrong"
+    assert score.proto.color == score.proto.MetricColor.RED
