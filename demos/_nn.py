@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from demos.base import checkpoint
+
 __all__ = [
     "ACTIVATIONS",
     "BatchedBatchNorm",
@@ -269,6 +271,7 @@ class _FusedMLP(torch.autograd.Function):
         hs: list[torch.Tensor] = []  # hidden outputs: the activations, or running residual sums
         h = x
         for i in range(n_hidden):
+            checkpoint()  # a deep, wide network: let a stop land between layers
             if i == 0 and x.dim() == 2:  # one input shared by every variant
                 z = torch.matmul(x, ws[0]).add_(bs[0])
             else:
@@ -305,6 +308,7 @@ class _FusedMLP(torch.autograd.Function):
         if sink is not None:
             sink[:] = [None] * n
         for i in range(n - 1, -1, -1):
+            checkpoint()
             if sink is not None:
                 sink[i] = gh
             residual = scale is not None and i > 0

@@ -206,6 +206,7 @@ def run(params: Params, ctx: RunContext) -> Result:
     res.test_points = [[round(a, 3), round(b, 3)] for a, b in data.x_test.cpu().tolist()]
     res.test_labels = [int(v) for v in data.y_test.cpu().tolist()]
     res.linear_baseline_acc = _linear_baseline(data.x_train, data.y_train, data.x_test, data.y_test)
+    ctx.check()
 
     # --- the comparison: every variant starts from the same weights
     W1, W2, W3 = (_init(V, a, b, g, dev, shared=True) for a, b in ((2, Hd), (Hd, Hd), (Hd, 2)))
@@ -246,6 +247,7 @@ def run(params: Params, ctx: RunContext) -> Result:
             for v, lv in enumerate(loss_v.detach().cpu().tolist()):
                 res.train_loss[v].append(lv)
         res.steps_done = step + 1
+        ctx.tick(res.steps_done, 0.7 * res.steps_done / params.steps, lambda: _snapshot(res))
         if res.steps_done % progress_every == 0:
             ctx.progress(0.7 * res.steps_done / params.steps, _snapshot(res))
     res.record_steps.append(params.steps)
@@ -329,6 +331,7 @@ def _dying(params: Params, ctx: RunContext, res: Result, data, g: torch.Generato
                     * torch.nan_to_num(p.grad, nan=0.0, posinf=0.0, neginf=0.0)
                 )
         res.dying_steps_done = step + 1
+        ctx.check()  # the dying-ReLU loop is plain tensor maths: no module or optimiser to hook
         if res.dying_steps_done % progress_every == 0:
             ctx.progress(0.72 + 0.28 * res.dying_steps_done / DYING_STEPS, _snapshot(res))
     res.dying_steps_done = DYING_STEPS

@@ -261,6 +261,11 @@ class _CNN(torch.nn.Module):
         return self.head(F.max_pool2d(a2, 2).flatten(1))
 
 
+def total_steps(params: Params) -> int:
+    """The small CNN's steps (what "stopped at step N of M" counts)."""
+    return params.cnn_steps
+
+
 def run(params: Params, ctx: RunContext) -> Result:
     dev = torch.device(ctx.device)
     torch.manual_seed(ctx.seed)
@@ -355,6 +360,7 @@ def _train_cnn(
         opt.step()
         res.cnn_loss.append(loss.item())
         res.cnn_steps_done = step + 1
+        ctx.tick(res.cnn_steps_done, f0 + (f1 - f0) * res.cnn_steps_done / steps, lambda: _snapshot(res))
         if res.cnn_steps_done % every == 0 or res.cnn_steps_done == steps:
             evaluate()
             ctx.progress(f0 + (f1 - f0) * res.cnn_steps_done / steps, _snapshot(res))

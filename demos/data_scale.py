@@ -120,6 +120,9 @@ class _BatchedMLP(nn.Module):
         return self.l2(F.relu(self.l1(x)))
 
 
+TREE_CHUNK = 25
+
+
 def run(params: Params, ctx: RunContext) -> Result:
     sizes = list(params.sizes)
     res = Result(sizes=sizes, steps=params.steps)
@@ -143,9 +146,17 @@ def run(params: Params, ctx: RunContext) -> Result:
             for i, n in enumerate(sizes):
                 if name == "logreg":
                     model = LogisticRegression(C=1.0, max_iter=500)
+                    model.fit(x_np[:n], y_np[:n])
                 else:
-                    model = RandomForestClassifier(n_estimators=params.trees, random_state=ctx.seed, n_jobs=1)
-                model.fit(x_np[:n], y_np[:n])
+                    # grown TREE_CHUNK trees at a time (warm start gives the very trees one fit would),
+                    # so a stop lands between chunks rather than after a forest of 500
+                    model = RandomForestClassifier(
+                        n_estimators=0, random_state=ctx.seed, n_jobs=1, warm_start=True
+                    )
+                    while model.n_estimators < params.trees:
+                        ctx.check()
+                        model.n_estimators = min(params.trees, model.n_estimators + TREE_CHUNK)
+                        model.fit(x_np[:n], y_np[:n])
                 res.accuracy[name].append(float(np.mean(model.predict(xte_np) == yte_np)))
                 ctx.progress(classical_share * (k * len(sizes) + i + 1) / n_fits, res)
 
@@ -168,6 +179,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         opt.step()
         sched.step()
         res.steps_done = step
+        ctx.tick(step, classical_share + (1 - classical_share) * 0.97 * step / params.steps, lambda: res)
         if step % report_every == 0:
             ctx.progress(classical_share + (1 - classical_share) * 0.97 * step / params.steps, res)
 

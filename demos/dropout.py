@@ -176,6 +176,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         res.steps_done = step
         if step in record_at:
             record(step)
+        ctx.tick(step, step / params.steps, lambda: _snapshot(res))
         if step % progress_every == 0 or step == params.steps:
             ctx.progress(step / params.steps, _snapshot(res))
     return res

@@ -179,6 +179,7 @@ def run(params: Params, ctx: RunContext) -> Result:
             res.track_steps.append(step)
             for m in MODELS:
                 res.track_accuracy[m].append(acc[m])
+        ctx.tick(step, 0.95 * step / params.steps, lambda: res)
         if step % report_every == 0 or step == 1:
             ctx.progress(0.95 * step / params.steps, res)
 

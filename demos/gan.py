@@ -181,6 +181,7 @@ def run(params: Params, ctx: RunContext) -> Result:
             res.d_real.append(float(torch.sigmoid(d_real_logit.detach()).mean()))
             res.d_fake.append(float(torch.sigmoid(d_fake_logit.detach()).mean()))
         checkpoint(step)
+        ctx.tick(step, 0.97 * step / params.steps, lambda: res)
         if step % log_every == 0 and step % (log_every * 4) == 0:
             ctx.progress(0.97 * step / params.steps, res)
 

@@ -280,6 +280,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         loss.backward()
         opt.step()
         res.steps_done = step + 1
+        ctx.tick(res.steps_done, 0.9 * res.steps_done / p.steps, lambda: _snapshot(res))
         if res.steps_done % progress_every == 0 and res.steps_done < p.steps:
             ctx.progress(0.9 * res.steps_done / p.steps, _snapshot(res))
     ctx.progress(0.9, _snapshot(res))

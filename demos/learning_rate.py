@@ -67,6 +67,11 @@ def _finite(v: float) -> float | None:
     return float(v) if math.isfinite(v) else None
 
 
+def total_steps(params: Params) -> int:
+    """Minibatch steps in the whole run (what "stopped at step N of M" counts)."""
+    return math.ceil(params.train_size / params.batch_size) * params.epochs
+
+
 def run(params: Params, ctx: RunContext) -> Result:
     dev = ctx.device
     torch.manual_seed(ctx.seed)
@@ -143,6 +148,7 @@ def run(params: Params, ctx: RunContext) -> Result:
                     for w in weights:
                         w -= scale.view(V, *([1] * (w.dim() - 1))) * torch.nan_to_num(w.grad)
             step += 1
+            ctx.tick(step, 0.95 * step / total_steps, lambda: res)
             if step % report_every == 0:
                 ctx.progress(0.95 * step / total_steps, res)
 

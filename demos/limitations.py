@@ -98,6 +98,11 @@ def _eps_grid(params: Params) -> list[float]:
     return sorted(grid)
 
 
+def total_steps(params: Params) -> int:
+    """Classifier steps, then curve-fitting steps (what "stopped at step N of M" counts)."""
+    return params.clf_steps + params.fit_steps
+
+
 def run(params: Params, ctx: RunContext) -> Result:
     res = Result(epsilon=params.epsilon, function=params.function, fit_range=params.fit_range)
     ctx.progress(0.0, res)
@@ -118,6 +123,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        ctx.tick(step, 0.35 * step / params.clf_steps, lambda: res)
         if step % report == 0:
             ctx.progress(0.35 * step / params.clf_steps, res)
     clf.eval()
@@ -164,6 +170,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         loss.backward()
         opt.step()
         sched.step()
+        ctx.tick(params.clf_steps + step, 0.4 + 0.58 * step / params.fit_steps, lambda: res)
         if step % report == 0:
             res.fit_loss.append(float(loss.detach()))
             ctx.progress(0.4 + 0.58 * step / params.fit_steps, res)

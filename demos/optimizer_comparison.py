@@ -311,6 +311,7 @@ def _run_2d(
     dev: torch.device,
     on_progress=None,
     every: int = 0,
+    tick=None,
 ) -> tuple[list[list[float]], list[list[list[float]]], list[int | None], list[int | None]]:
     """Run the optimizers on a 2-D problem in float64, without a host sync per step.
     Returns losses [V][steps+1] (NaN after divergence), paths [V][t][2], settle steps, divergence steps."""
@@ -342,6 +343,8 @@ def _run_2d(
             active &= ~bad
             alive[step + 1] = active
             paths[step + 1] = P
+        if tick is not None:
+            tick(step + 1)
         if on_progress is not None and every and (step + 1) % every == 0 and step + 1 < steps:
             on_progress(step + 1, *lists(step + 1))
     return lists(steps)
@@ -409,6 +412,7 @@ def _run_mlp(params: Params, ctx: RunContext, res: Result, names: list[str], lrs
                 res.diverged_at[v] = step + 1
             active &= ~bad
         res.steps_done = step + 1
+        ctx.tick(res.steps_done, 0.95 * res.steps_done / params.steps, lambda: _snapshot(res))
         if res.steps_done % progress_every == 0:
             ctx.progress(0.95 * res.steps_done / params.steps, _snapshot(res))
     with torch.no_grad():
@@ -439,7 +443,14 @@ def run(params: Params, ctx: RunContext) -> Result:
             ctx.progress(0.9 * step / params.steps, _snapshot(res))
 
         losses, paths, reach, diverged = _run_2d(
-            params.problem, names, lrs, params.steps, dev, on_progress, every
+            params.problem,
+            names,
+            lrs,
+            params.steps,
+            dev,
+            on_progress,
+            every,
+            tick=lambda s: ctx.tick(s, 0.9 * s / params.steps),
         )
         res.loss_steps = list(range(params.steps + 1))
         res.loss, res.path, res.reach, res.diverged_at = losses, paths, reach, diverged

@@ -228,6 +228,10 @@ def _snapshot(r: Result) -> Result:
     )
 
 
+def total_steps(params: Params) -> int:
+    return STEPS
+
+
 def run(params: Params, ctx: RunContext) -> Result:
     dev = torch.device(ctx.device)
     torch.manual_seed(ctx.seed)
@@ -273,6 +277,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         res.loss_steps.append(step + 1)
         for v, lv in enumerate(loss_v.detach().cpu().tolist()):
             res.train_loss[v].append(lv)
+        ctx.tick(res.steps_done, 0.9 * res.steps_done / STEPS, lambda: _snapshot(res))
         if res.steps_done % every == 0 or res.steps_done == STEPS:
             _trace_sample(net, x_te[:1], res)
             ctx.progress(0.9 * res.steps_done / STEPS, _snapshot(res))

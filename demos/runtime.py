@@ -1,7 +1,15 @@
-"""Runs demos: device choice, seeding, torch threads, a shared result cache, a process-wide
-concurrency limit with a FIFO queue, and a time budget. Used by the CLI and the Streamlit page.
+"""Runs demos: device choice, seeding, torch threads, a result cache (in memory, then an optional
+shared store), a process-wide concurrency limit with a FIFO queue, a time budget and Stop.
 
-    outcome = run_demo("dropout", {"rates": "0,0.5"}, seed=0, on_progress=cb, on_wait=show_place)
+    outcome = run_demo("dropout", {"rates": "0,0.5"}, seed=0, on_progress=cb, on_wait=show_place,
+                       budget_s=60, stop=event)
+
+The runtime, not each demo, enforces the budget and Stop: while a run is going, global torch hooks
+check the clock (and the stop flag) before every optimiser step and every module call, and demos
+call `ctx.check()` in loops that use neither. A run that stops returns an outcome with
+`stopped=True`, the last partial result, its metrics so far and its claims marked not checked
+(`holds=None`). While a run goes, `on_progress(fraction, partial)` hears at least every
+HEARTBEAT_S seconds of wall time.
 
 `on_progress(fraction, partial_result)` and `on_wait(position)` may raise (e.g. Streamlit stopping
 a script on rerun); the exception leaves run_demo unchanged, and the run's slot or queue place is
@@ -11,7 +19,10 @@ given back.
 from __future__ import annotations
 
 import copy
+import hashlib
+import inspect
 import json
+import math
 import os
 import random
 import threading
@@ -19,19 +30,25 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 
 from demos import registry
-from demos.base import Cancelled, Claim, DemoParams, RunContext
+from demos.base import Cancelled, Claim, DemoParams, RunContext, RunStopped, checkpoint, set_current_check
 
 __all__ = [
     "BudgetExceeded",
+    "Cancelled",
     "DeviceUnavailable",
+    "ResultStore",
+    "RunKey",
     "RunOutcome",
+    "RunStopped",
     "clear_cache",
+    "code_version",
     "concurrency_limit",
     "configure_threads",
     "default_budget_s",
@@ -40,23 +57,34 @@ __all__ = [
     "pick_device",
     "queue_snapshot",
     "run_demo",
+    "run_key",
     "seed_everything",
+    "set_store",
+    "steps_total",
     "warm_up",
 ]
 
 CACHE_SIZE = 64
 WAIT_HEARTBEAT_S = 1.0  # a waiting caller's on_wait is re-called this often, so a page can cancel
+HEARTBEAT_S = 0.4  # a running caller's on_progress is called at least this often
+LAZY_PARTIAL_S = 0.25  # a partial given as a function is built at most this often
+STOP_POLL_S = 0.05  # how often a stop callable is asked
 
 
 class DeviceUnavailable(RuntimeError):
     """The requested device does not exist on this machine."""
 
 
-class BudgetExceeded(Cancelled):
-    """The run went past its time budget. `partial` is the last partial result reported, if any."""
+class BudgetExceeded(RunStopped):
+    """Kept for callers that catch it; run_demo now returns a stopped outcome instead of raising."""
 
     def __init__(self, budget_s: float, elapsed_s: float, partial: Any = None):
         self.budget_s = budget_s
+        self.elapsed_s = elapsed_s
+        self.partial = partial
+        super().__init__("budget")
+
+        # ------------------------------------------------------------------------------------------- devices
         self.elapsed_s = elapsed_s
         self.partial = partial
         super().__init__(f"stopped after {elapsed_s:.1f} s: the time budget is {budget_s:g} s")
@@ -153,6 +181,7 @@ def warm_up(*, background: bool = False) -> threading.Thread | None:
             opt = torch.optim.Adam([w], lr=1e-3)
             (w.sigmoid() @ w).sum().backward()
             opt.step()
+            import sklearn.linear_model  # noqa: F401  (a second on a small machine; several demos use it)
             _warm_done = True
 
     if background:
@@ -171,7 +200,7 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-# --------------------------------------------------------------------------------------------- cache
+# ------------------------------------------------------------------------------------ outcome, cache
 
 
 @dataclass
@@ -183,8 +212,95 @@ class RunOutcome:
     elapsed_s: float
     metrics: dict[str, Any]
     claims: list[Claim]
-    result: Any
+    result: Any  # the demo's Result (None when answered from the store: see `figures`)
     cached: bool = False
+    stopped: bool = False
+    stop_reason: str | None = None  # 'budget' | 'stop'
+    steps_done: int = 0
+    steps_total: int | None = None
+    budget_s: float = 0.0
+    figures: list[dict] | None = None  # plotly figure JSON, when answered from the store
+    code_version: str = ""
+
+    @property
+    def message(self) -> str:
+        """One line on how the run ended, for people."""
+        if not self.stopped:
+            how = "from stored results" if self.cached else f"in {self.elapsed_s:.2f} s"
+            return f"Ran on {self.device}, seed {self.seed}, {how}."
+        where = f"step {self.steps_done}" + (f" of {self.steps_total}" if self.steps_total else "")
+        if self.stop_reason == "budget":
+            return f"Stopped at {where} after the budget of {self.budget_s:g} s."
+        return f"Stopped at {where} after {self.elapsed_s:.1f} s, as asked."
+
+
+@dataclass(frozen=True)
+class RunKey:
+    """What a stored result is filed under. `params` is canonical JSON (sorted keys)."""
+
+    slug: str
+    params: str
+    seed: int
+    device_kind: str
+    code_version: str
+
+    def digest(self) -> str:
+        raw = json.dumps([self.slug, self.params, self.seed, self.device_kind, self.code_version])
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ResultStore(Protocol):
+    """Where finished runs are kept and shared between processes (quizapp.demo_store is the database one).
+    A record: {device, elapsed_s, metrics, claims: [{id, statement, holds}], figures: [plotly JSON],
+    steps_done, steps_total}."""
+
+    def get(self, key: RunKey) -> dict[str, Any] | None: ...
+
+    def put(self, key: RunKey, record: dict[str, Any]) -> None: ...
+
+
+_store: ResultStore | None = None
+
+
+def set_store(store: ResultStore | None) -> ResultStore | None:
+    """Set the process's default store (run_demo's store=None uses it); returns the previous one."""
+    global _store
+    previous, _store = _store, store
+    return previous
+
+
+_versions: dict[str, str] = {}
+_RUNTIME_FILES = ("base.py", "runtime.py", "_nn.py", "_data.py")
+
+
+def code_version(slug: str) -> str:
+    """A hash of the demo module's source and the shared runtime's: a stored result of older code is
+    never answered. A module without a source file (test fakes) uses its CODE_VERSION or 'dev'."""
+    if slug in _versions:
+        return _versions[slug]
+    module = registry.load(slug)
+    try:
+        path = Path(inspect.getsourcefile(module) or "")
+        own = path.read_bytes() if path.is_file() else None
+    except TypeError:
+        own = None
+    if own is None:
+        return str(getattr(module, "CODE_VERSION", "dev"))
+    h = hashlib.sha256(own)
+    here = Path(__file__).parent
+    for name in _RUNTIME_FILES:
+        h.update((here / name).read_bytes())
+    _versions[slug] = h.hexdigest()[:16]
+    return _versions[slug]
+
+
+def steps_total(module: Any, params: DemoParams) -> int | None:
+    """The demo's own count of steps (total_steps(params)), else its `steps` knob, else None."""
+    fn = getattr(module, "total_steps", None)
+    if fn is not None:
+        return int(fn(params))
+    steps = getattr(params, "steps", None)
+    return int(steps) if isinstance(steps, int) and not isinstance(steps, bool) else None
 
 
 _cache: OrderedDict[tuple, RunOutcome] = OrderedDict()
@@ -194,6 +310,7 @@ _cache_lock = threading.Lock()
 def clear_cache() -> None:
     with _cache_lock:
         _cache.clear()
+        _versions.clear()
 
 
 def _cache_get(key: tuple) -> RunOutcome | None:
@@ -280,6 +397,110 @@ def queue_snapshot() -> dict[str, int]:
     return {"running": running, "waiting": waiting, "limit": concurrency_limit()}
 
 
+# ----------------------------------------------------------------------------- budget, stop, progress
+
+
+class _Run:
+    """One run's clock, stop flag and progress relay. Lives in a thread-local while the run goes."""
+
+    def __init__(
+        self,
+        budget_s: float,
+        stop: Callable[[], bool] | None,
+        on_progress: Callable[[float, Any], None] | None,
+    ) -> None:
+        self.t0 = time.perf_counter()
+        self.deadline = self.t0 + budget_s if budget_s > 0 else math.inf
+        self.stop = stop
+        self.on_progress = on_progress
+        self.next_poll = 0.0
+        self.fraction = 0.0
+        self.partial: Any = None  # the latest partial given: a result or a function that builds one
+        self.built: Any = None  # the latest partial built
+        self.built_at = -math.inf
+        self.told_at = self.t0
+        self.checks = 0
+        self.step: int | None = None
+
+    def check(self) -> bool:
+        """Raise RunStopped past the deadline or once stop is set; tell the caller when it is time.
+        Returns whether it told."""
+        self.checks += 1
+        now = time.perf_counter()
+        if now >= self.deadline:
+            raise RunStopped("budget")
+        if self.stop is not None and now >= self.next_poll:
+            self.next_poll = now + STOP_POLL_S
+            if self.stop():
+                raise RunStopped("stop")
+        if now - self.told_at >= HEARTBEAT_S:
+            self.tell(now, force_build=True)
+            return True
+        return False
+
+    def build(self, now: float, force: bool) -> Any:
+        p = self.partial
+        if callable(p):
+            if force or now - self.built_at >= LAZY_PARTIAL_S or self.built is None:
+                self.built, self.built_at = p(), now
+        elif p is not None:
+            self.built, self.built_at = p, now
+        return self.built
+
+    def tell(self, now: float, force_build: bool = False) -> None:
+        self.told_at = now
+        if self.on_progress is not None:
+            self.on_progress(self.fraction, self.build(now, force_build))
+
+    def progress(self, fraction: float, partial: Any) -> None:
+        """A demo's own report: always passed on."""
+        self.fraction = fraction
+        if partial is not None:
+            self.partial = partial
+        self.check()
+        self.tell(time.perf_counter())
+
+    def tick(self, step: int, fraction: float, partial: Callable[[], Any] | None) -> None:
+        """A demo's per-step note: passed on by check() when HEARTBEAT_S has gone by."""
+        self.step, self.fraction = int(step), fraction
+        if partial is not None:
+            self.partial = partial
+        self.check()
+
+    def final_partial(self) -> Any:
+        return self.build(time.perf_counter(), force=True)
+
+
+_hooks_lock = threading.Lock()
+_hooks_installed = False
+
+
+def _install_hooks() -> None:
+    """Global torch hooks: before every optimiser step and every module call, the run on this thread
+    (if any) checks its budget and stop flag and keeps its caller informed. Other threads pay one
+    attribute lookup."""
+    global _hooks_installed
+    with _hooks_lock:
+        if _hooks_installed:
+            return
+        from torch.nn.modules.module import register_module_forward_pre_hook
+        from torch.optim.optimizer import register_optimizer_step_pre_hook
+
+        register_optimizer_step_pre_hook(lambda opt, args, kwargs: checkpoint())
+        register_module_forward_pre_hook(lambda mod, args: checkpoint())
+        _hooks_installed = True
+
+
+def _as_stop(stop: Any) -> Callable[[], bool] | None:
+    if stop is None:
+        return None
+    if isinstance(stop, threading.Event):
+        return stop.is_set
+    if callable(stop):
+        return stop
+    raise TypeError("stop must be a threading.Event, a function returning bool, or None")
+
+
 # -------------------------------------------------------------------------------------------- run
 
 
@@ -303,6 +524,66 @@ def _as_params(slug: str, params: Any) -> DemoParams:
     raise TypeError(f"params must be a Params instance, a mapping or None (got {type(params).__name__})")
 
 
+def run_key(slug: str, params: Any = None, *, seed: int = 0, device: str | torch.device = "auto") -> RunKey:
+    """The key a run of these settings is cached and stored under."""
+    p = _as_params(slug, params)
+    dev = pick_device(device)
+    canonical = json.dumps(p.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return RunKey(slug, canonical, int(seed), dev.type, code_version(slug))
+
+
+def _from_record(slug: str, key: RunKey, rec: Mapping[str, Any]) -> RunOutcome:
+    return RunOutcome(
+        demo=slug,
+        params=json.loads(key.params),
+        device=str(rec.get("device", key.device_kind)),
+        seed=key.seed,
+        elapsed_s=float(rec.get("elapsed_s", 0.0)),
+        metrics=dict(rec.get("metrics") or {}),
+        claims=[Claim(c["id"], c["statement"], c.get("holds")) for c in rec.get("claims") or []],
+        result=None,
+        cached=True,
+        steps_done=int(rec.get("steps_done") or 0),
+        steps_total=rec.get("steps_total"),
+        figures=list(rec.get("figures") or []),
+        code_version=key.code_version,
+    )
+
+
+def outcome_record(outcome: RunOutcome) -> dict[str, Any]:
+    """What a store keeps of a finished run: everything the page and the CLI show, figures as JSON."""
+    if outcome.figures is not None:
+        figures = outcome.figures
+    else:
+        figures = [json.loads(f.to_json()) for f in registry.load(outcome.demo).figures(outcome.result)]
+    return {
+        "device": outcome.device,
+        "elapsed_s": outcome.elapsed_s,
+        "metrics": outcome.metrics,
+        "claims": [c.as_dict() for c in outcome.claims],
+        "figures": figures,
+        "steps_done": outcome.steps_done,
+        "steps_total": outcome.steps_total,
+    }
+
+
+def lookup(key: RunKey, *, store: ResultStore | None = None) -> RunOutcome | None:
+    """A finished run of these settings from memory or the store, without running anything."""
+    ckey = (key.slug, key.params, key.seed, key.device_kind, key.code_version)
+    hit = _cache_get(ckey)
+    if hit is not None:
+        return replace(hit, params=copy.deepcopy(hit.params), cached=True)
+    store = store if store is not None else _store
+    if store is None:
+        return None
+    rec = store.get(key)
+    if rec is None:
+        return None
+    outcome = _from_record(key.slug, key, rec)
+    _cache_put(ckey, outcome)
+    return outcome
+
+
 def run_demo(
     slug: str,
     params: Any = None,
@@ -313,69 +594,119 @@ def run_demo(
     on_wait: Callable[[int], None] | None = None,
     budget_s: float | None = None,
     use_cache: bool = True,
+    stop: threading.Event | Callable[[], bool] | None = None,
+    store: ResultStore | None = None,
 ) -> RunOutcome:
     """Run demo `slug` with `params` (a Params, a mapping of knob values incl. strings, or None).
 
-    Raises registry.UnknownDemo / DemoUnavailable / KnobError for bad input, DeviceUnavailable,
-    BudgetExceeded past the budget (budget_s <= 0 means none), and whatever on_progress/on_wait raise.
+    With use_cache, a finished run of the same key is answered from memory or from `store` (default:
+    the one set_store set) and a new finished run is kept in both. Past `budget_s` (None: the
+    environment's default; <= 0: none) or once `stop` is set, the run stops within a step and the
+    outcome says so (stopped=True). Raises registry.UnknownDemo / DemoUnavailable / KnobError for bad
+    input, DeviceUnavailable, and whatever on_progress/on_wait raise.
     """
     module = registry.load(slug)
     p = _as_params(slug, params)
+    key = run_key(slug, p, seed=seed, device=device)
     dev = pick_device(device)
     seed = int(seed)
-    params_json = p.model_dump(mode="json")
-    key = (slug, json.dumps(params_json, sort_keys=True), seed, str(dev))
+    store = store if store is not None else _store
+    ckey = (key.slug, key.params, key.seed, key.device_kind, key.code_version)
 
     if use_cache:
-        hit = _cache_get(key)
+        hit = lookup(key, store=store)
         if hit is not None:
             if on_progress is not None:
                 on_progress(1.0, hit.result)
-            return replace(hit, params=copy.deepcopy(hit.params), cached=True)
+            return hit
 
     budget = default_budget_s() if budget_s is None else float(budget_s)
+    total = steps_total(module, p)
     configure_threads()
+    _install_hooks()
+    stop_fn = _as_stop(stop)
     _gate.acquire(on_wait)
+    stopped: RunStopped | None = None
     try:
         seed_everything(seed)
-        t0 = time.perf_counter()
-        last_partial: list[Any] = [None]
-        last_fraction = [0.0]
-
-        def progress(fraction: float, partial: Any) -> None:
-            last_fraction[0] = fraction
-            if partial is not None:
-                last_partial[0] = partial
-            elapsed = time.perf_counter() - t0
-            if 0 < budget < elapsed:
-                raise BudgetExceeded(budget, elapsed, last_partial[0])
-            if on_progress is not None:
-                on_progress(fraction, partial)
-
-        ctx = RunContext(device=dev, seed=seed, on_progress=progress)
-        result = module.run(p, ctx)
-        elapsed = time.perf_counter() - t0
+        state = _Run(budget, stop_fn, on_progress)  # the budget counts from here, not from the queue
+        ctx = RunContext(
+            device=dev, seed=seed, on_progress=state.progress, on_check=state.check, on_tick=state.tick
+        )
+        set_current_check(state.check)
+        try:
+            result = module.run(p, ctx)
+        except RunStopped as exc:
+            stopped = exc
+            result = None
+        finally:
+            set_current_check(None)
+        elapsed = time.perf_counter() - state.t0
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)
-            elapsed = time.perf_counter() - t0
+            elapsed = time.perf_counter() - state.t0
     finally:
         _gate.release()
 
+    if stopped is not None:
+        return _stopped_outcome(module, slug, p, dev, seed, elapsed, state, stopped, total, budget, key)
+
     outcome = RunOutcome(
         demo=slug,
-        params=params_json,
+        params=p.model_dump(mode="json"),
         device=str(dev),
         seed=seed,
         elapsed_s=elapsed,
         metrics=dict(module.metrics(result)),
         claims=list(module.claims(result)),
         result=result,
+        steps_done=total or 0,
+        steps_total=total,
+        budget_s=max(budget, 0.0),
+        code_version=key.code_version,
     )
-    if on_progress is not None and not (last_fraction[0] >= 1.0 and last_partial[0] is result):
+    if on_progress is not None and not (state.fraction >= 1.0 and state.built is result):
         on_progress(1.0, result)  # the demo did not report its final result itself
     if use_cache:
-        _cache_put(key, outcome)
+        _cache_put(ckey, outcome)
+        if store is not None:
+            store.put(key, outcome_record(outcome))
     return outcome
+
+
+def _stopped_outcome(module, slug, p, dev, seed, elapsed, state, exc, total, budget, key) -> RunOutcome:  # type: ignore[no-untyped-def]
+    partial = state.final_partial()
+    metrics: dict[str, Any] = {}
+    claims: list[Claim] = []
+    if partial is not None:
+        try:
+            metrics = dict(module.metrics(partial))
+        except Exception:  # a partial result may lack what the final metrics read
+            metrics = {}
+        try:
+            claims = [Claim(c.id, c.statement, None) for c in module.claims(partial)]
+        except Exception:
+            claims = []
+    if state.step is not None:
+        done = state.step
+    else:
+        done = int(state.fraction * total) if total else round(state.fraction * 100)
+    return RunOutcome(
+        demo=slug,
+        params=p.model_dump(mode="json"),
+        device=str(dev),
+        seed=seed,
+        elapsed_s=elapsed,
+        metrics=metrics,
+        claims=claims,
+        result=partial,
+        stopped=True,
+        stop_reason=exc.reason,
+        steps_done=done,
+        steps_total=total if total else 100,
+        budget_s=max(budget, 0.0),
+        code_version=key.code_version,
+    )
 
 
 def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
@@ -386,4 +717,7 @@ def outcome_json(outcome: RunOutcome) -> dict[str, Any]:
         "elapsed_s": round(float(outcome.elapsed_s), 4),
         "metrics": outcome.metrics,
         "claims": [c.as_dict() for c in outcome.claims],
+        "cached": bool(outcome.cached),
+        "stopped": bool(outcome.stopped),
+        "steps_done": int(outcome.steps_done),
     }

@@ -177,6 +177,11 @@ def _class_mean_head(feats: torch.Tensor, labels: torch.Tensor, counts: torch.Te
     return w.transpose(1, 2), torch.zeros(v, 1, 5, device=feats.device)  # [V, F, 5], [V, 1, 5]
 
 
+def total_steps(params: Params) -> int:
+    """Pretraining steps, then few-shot steps (what "stopped at step N of M" counts)."""
+    return params.pretrain_steps + params.steps
+
+
 def run(params: Params, ctx: RunContext) -> Result:
     methods = [m for m in METHODS if m in params.methods]
     shots = list(params.shots)
@@ -211,6 +216,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        ctx.tick(step, share_pre * step / params.pretrain_steps, lambda: res)
         if step % report == 0:
             res.pretrain_steps.append(step)
             res.pretrain_loss.append(float(loss.detach()))
@@ -316,6 +322,11 @@ def run(params: Params, ctx: RunContext) -> Result:
             loss_p.backward()
             opt_p.step()
         res.steps_done = step
+        ctx.tick(
+            params.pretrain_steps + step,
+            share_pre + (1 - share_pre) * 0.98 * step / params.steps,
+            lambda: res,
+        )
         if step % score_every == 0 and step < params.steps:
             score()
         if step % report == 0:

@@ -244,6 +244,7 @@ def run(params: Params, ctx: RunContext) -> Result:
                 res.test_acc[v].append(te_l[v])
         opt.step()
         res.steps_done = step + 1
+        ctx.tick(res.steps_done, res.steps_done / params.steps, lambda: _snapshot(res))
         if res.steps_done % progress_every == 0 or res.steps_done == params.steps:
             ctx.progress(res.steps_done / params.steps, _snapshot(res))
     return res

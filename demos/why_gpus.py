@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -84,19 +85,36 @@ def _sync(dev: torch.device) -> None:
         torch.mps.synchronize()
 
 
-def _time_torch(n: int, dev: torch.device, repeats: int, min_s: float, g: torch.Generator) -> float:
+CHUNK_FLOP = 4e9  # a large product runs in row blocks of about this much work, with a stop check between
+
+
+def _time_torch(
+    n: int, dev: torch.device, repeats: int, min_s: float, g: torch.Generator, check: Callable[[], object]
+) -> float:
     """Best seconds per n x n product on `dev`."""
     a = torch.randn(n, n, generator=g).to(dev)
     b = torch.randn(n, n, generator=g).to(dev)
-    torch.mm(a, b)  # warm-up: allocations, kernel selection
+    out = torch.empty(n, n, device=dev)
+    rows = max(1, int(CHUNK_FLOP / (2 * n * n)))
+
+    def mm() -> None:
+        if rows >= n:
+            torch.mm(a, b, out=out)
+            return
+        for i in range(0, n, rows):  # one product in row blocks, so a stop lands within a block
+            torch.mm(a[i : i + rows], b, out=out[i : i + rows])
+            check()
+
+    mm()  # warm-up: allocations, kernel selection
     _sync(dev)
     # how many products make one timing last at least min_s
     reps = 1
     while True:
         t0 = time.perf_counter()
         for _ in range(reps):
-            torch.mm(a, b)
+            mm()
         _sync(dev)
+        check()
         dt = time.perf_counter() - t0
         if dt >= min_s or reps >= 1 << 16:
             break
@@ -105,16 +123,20 @@ def _time_torch(n: int, dev: torch.device, repeats: int, min_s: float, g: torch.
     for _ in range(repeats - 1):
         t0 = time.perf_counter()
         for _ in range(reps):
-            torch.mm(a, b)
+            mm()
         _sync(dev)
+        check()
         best = min(best, (time.perf_counter() - t0) / reps)
     return best
 
 
-def _python_matmul(a: list[list[float]], b: list[list[float]]) -> list[list[float]]:
+def _python_matmul(
+    a: list[list[float]], b: list[list[float]], check: Callable[[], object] = lambda: None
+) -> list[list[float]]:
     n, m, p = len(a), len(b), len(b[0])
     c = [[0.0] * p for _ in range(n)]
     for i in range(n):
+        check()
         ai, ci = a[i], c[i]
         for k in range(m):
             aik, bk = ai[k], b[k]
@@ -123,13 +145,13 @@ def _python_matmul(a: list[list[float]], b: list[list[float]]) -> list[list[floa
     return c
 
 
-def _time_python(n: int, repeats: int, rng: random.Random) -> float:
+def _time_python(n: int, repeats: int, rng: random.Random, check: Callable[[], object]) -> float:
     a = [[rng.random() for _ in range(n)] for _ in range(n)]
     b = [[rng.random() for _ in range(n)] for _ in range(n)]
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
-        _python_matmul(a, b)
+        _python_matmul(a, b, check)
         best = min(best, time.perf_counter() - t0)
     return best
 
@@ -157,7 +179,7 @@ def run(params: Params, ctx: RunContext) -> Result:
     xs, ys = [], []
     for n in params.python_sizes:
         xs.append(n)
-        ys.append(_gflops(n, _time_python(n, min(params.repeats, 2), rng)))
+        ys.append(_gflops(n, _time_python(n, min(params.repeats, 2), rng, ctx.check)))
         res.series[PY_LABEL] = (list(xs), list(ys))
         done += 1
         ctx.progress(done / total, res)
@@ -167,7 +189,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         torch.set_num_threads(1)
         for n in params.python_sizes:
             res.torch_at_python_sizes.append(
-                _gflops(n, _time_torch(n, torch.device("cpu"), params.repeats, min_s / 4, g))
+                _gflops(n, _time_torch(n, torch.device("cpu"), params.repeats, min_s / 4, g, ctx.check))
             )
             done += 1
             ctx.progress(done / total, res)
@@ -177,7 +199,9 @@ def run(params: Params, ctx: RunContext) -> Result:
             cpu0, wall0 = time.process_time(), time.perf_counter()
             for n in params.sizes:
                 xs.append(n)
-                ys.append(_gflops(n, _time_torch(n, torch.device("cpu"), params.repeats, min_s, g)))
+                ys.append(
+                    _gflops(n, _time_torch(n, torch.device("cpu"), params.repeats, min_s, g, ctx.check))
+                )
                 res.series[label] = (list(xs), list(ys))
                 done += 1
                 ctx.progress(done / total, res)
@@ -193,7 +217,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         xs, ys = [], []
         for n in params.sizes:
             xs.append(n)
-            ys.append(_gflops(n, _time_torch(n, dev, params.repeats, min_s, g)))
+            ys.append(_gflops(n, _time_torch(n, dev, params.repeats, min_s, g, ctx.check)))
             res.series[label] = (list(xs), list(ys))
             done += 1
             ctx.progress(done / total, res)

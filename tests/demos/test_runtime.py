@@ -104,7 +104,18 @@ def test_outcome_shape_and_json(fake):
     assert out.metrics == {"steps": 3, "seed": 7}
     assert out.result.steps_done == 3 and out.elapsed_s >= 0
     j = runtime.outcome_json(out)
-    assert set(j) == {"demo", "params", "device", "elapsed_s", "metrics", "claims"}
+    assert set(j) == {
+        "demo",
+        "params",
+        "device",
+        "elapsed_s",
+        "metrics",
+        "claims",
+        "cached",
+        "stopped",
+        "steps_done",
+    }
+    assert j["cached"] is False and j["stopped"] is False
     assert j["claims"] == [{"id": "fake-ran", "statement": "The fake demo ran to the end.", "holds": True}]
     json.dumps(j, allow_nan=False)
 
@@ -316,17 +327,19 @@ def test_budget_stops_the_run_and_frees_the_slot(fake, limit):
     limit(1)
     partials = []
     t = time.perf_counter()
-    with pytest.raises(runtime.BudgetExceeded) as e:
-        runtime.run_demo(
-            FAKE_SLUG,
-            {"steps": 200, "delay": 0.01},
-            budget_s=0.1,
-            on_progress=lambda f, r: partials.append(r),
-        )
+    out = runtime.run_demo(
+        FAKE_SLUG,
+        {"steps": 200, "delay": 0.01},
+        budget_s=0.1,
+        on_progress=lambda f, r: partials.append(r),
+    )
     assert time.perf_counter() - t < 1.5
-    assert isinstance(e.value, Cancelled) and e.value.budget_s == 0.1
-    assert e.value.partial is not None and e.value.partial.steps_done >= 1
-    assert "budget" in str(e.value)
+    assert out.stopped and out.stop_reason == "budget" and out.budget_s == 0.1
+    assert out.result is not None and out.result.steps_done >= 1
+    assert 1 <= out.steps_done < 200 and out.steps_total == 200
+    assert out.message.startswith("Stopped at step ") and "after the budget of 0.1 s" in out.message
+    assert [c.holds for c in out.claims] == [None]
+    assert runtime.outcome_json(out)["claims"][0]["holds"] is None
     assert _slots_free()
     assert runtime.run_demo(FAKE_SLUG, {"steps": 2}, use_cache=False).result.steps_done == 2
 
@@ -334,8 +347,7 @@ def test_budget_stops_the_run_and_frees_the_slot(fake, limit):
 def test_budget_from_environment(fake, monkeypatch):
     monkeypatch.setenv("QUIZAPP_DEMO_BUDGET_S", "0.05")
     assert runtime.default_budget_s() == 0.05
-    with pytest.raises(runtime.BudgetExceeded):
-        runtime.run_demo(FAKE_SLUG, {"steps": 100, "delay": 0.01})
+    assert runtime.run_demo(FAKE_SLUG, {"steps": 100, "delay": 0.01}).stopped
     monkeypatch.setenv("QUIZAPP_DEMO_BUDGET_S", "0")  # 0: no budget
     assert runtime.run_demo(FAKE_SLUG, {"steps": 10, "delay": 0.01}).result.steps_done == 10
 
