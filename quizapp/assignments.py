@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from quizapp import item_sums, review
@@ -42,6 +43,19 @@ class TimeUp(AssignmentError):
     """The attempt's time ran out; it has been submitted as it stood."""
 
 
+@dataclass(frozen=True)
+class AttemptLine:
+    """One of the learner's attempts as their list shows it."""
+
+    number: int  # 1 for the first attempt
+    attempt_id: int
+    started_at: datetime
+    finished_at: datetime | None  # None: still open
+    timed_out: bool  # submitted by the clock, as it stood
+    answered: int
+    score: float | None  # 0..1; None while open or until feedback shows
+
+
 @dataclass
 class AssignmentStatus:
     assignment: Assignment
@@ -49,10 +63,13 @@ class AssignmentStatus:
     questions: int
     attempts_used: int
     open_attempt_id: int | None
-    best_score: float | None
+    best_score: float | None  # None until feedback shows (or nothing finished)
     state: str  # upcoming | open | closed
     can_start: bool
     reason: str = ""
+    attempts_left: int | None = None  # None: unlimited (counting an open attempt as used)
+    history: list[AttemptLine] = field(default_factory=list)  # oldest first
+    feedback_visible: bool = False  # whether a finished attempt's score shows now
 
 
 @dataclass
@@ -71,6 +88,11 @@ class AttemptView:
     @property
     def score(self) -> float:
         return sum(a["score"] for a in self.answers.values()) / max(1, len(self.questions))
+
+    @property
+    def shown_score(self) -> float | None:
+        """The score, once feedback may show it; None before."""
+        return self.score if self.feedback_visible else None
 
 
 def create_assignment(
@@ -213,9 +235,13 @@ def expired_attempts_waiting(*, session: Session, now: datetime | None = None) -
     return session.exec(stmt).first() is not None
 
 
-def close_expired_attempts(*, session: Session, now: datetime | None = None) -> int:
-    """Submit, as they stand, the open assignment attempts whose time has run out."""
+def close_expired_attempts(
+    *, session: Session, now: datetime | None = None, user_id: int | None = None
+) -> int:
+    """Submit, as they stand, the open assignment attempts whose time has run out (one learner's
+    when `user_id` is given)."""
     now = now or utcnow()
+    mine = [] if user_id is None else [Attempt.user_id == user_id]
     # Rows another transaction holds (an answer being saved, another sweep) are left for the next
     # sweep: waiting on them could deadlock two sweeps that met the same rows in another order.
     # Only expired rows are locked: an attempt still running is never held up by a sweep.
@@ -226,6 +252,7 @@ def close_expired_attempts(*, session: Session, now: datetime | None = None) -> 
             Attempt.state == "open",
             col(Attempt.deadline_at).is_not(None),
             col(Attempt.deadline_at) <= now - GRACE,
+            *mine,
         )
         .with_for_update(skip_locked=True)
     )
@@ -237,13 +264,22 @@ def close_expired_attempts(*, session: Session, now: datetime | None = None) -> 
     return closed
 
 
+def _timed_out(attempt: Attempt) -> bool:
+    deadline, finished = as_utc(attempt.deadline_at), as_utc(attempt.finished_at)
+    return deadline is not None and finished is not None and finished >= deadline
+
+
 def learner_assignments(
     *, session: Session, actor: Actor, now: datetime | None = None
 ) -> list[AssignmentStatus]:
-    """The actor's own assignments across the cohorts they joined."""
+    """The actor's own assignments across the cohorts they joined, with each attempt they made.
+
+    The actor's attempts whose time ran out are submitted first (a write), so the list never offers
+    to resume one; scores show only once the assignment's feedback setting allows."""
     if actor.user_id is None:
         return []
     now = now or utcnow()
+    close_expired_attempts(session=session, now=now, user_id=actor.user_id)
     stmt = (
         select(Assignment, Cohort.name)
         .join(Cohort, Cohort.id == Assignment.cohort_id)
@@ -255,46 +291,89 @@ def learner_assignments(
     for a, cohort_name in session.exec(stmt).all():
         n = len(question_ids_of(session=session, assignment_id=a.id))  # type: ignore[arg-type]
         attempts = session.exec(
-            select(Attempt).where(Attempt.assignment_id == a.id, Attempt.user_id == actor.user_id)
+            select(Attempt)
+            .where(Attempt.assignment_id == a.id, Attempt.user_id == actor.user_id)
+            .order_by(col(Attempt.started_at), col(Attempt.id))
         ).all()
+        answered = _answered_counts(session, [t.id for t in attempts])  # type: ignore[misc]
         open_attempt = next((t for t in attempts if t.state == "open"), None)
-        finished = [t for t in attempts if t.state == "finished"]
-        best = max(((t.score or 0.0) / max(1, n) for t in finished), default=None)
+        history = []
+        for number, t in enumerate(attempts, 1):
+            done = t.state == "finished"
+            visible = done and feedback_visible(a, t, now)
+            history.append(
+                AttemptLine(
+                    number,
+                    t.id,  # type: ignore[arg-type]
+                    t.started_at,
+                    t.finished_at if done else None,
+                    done and _timed_out(t),
+                    answered.get(t.id, 0),  # type: ignore[arg-type]
+                    (t.score or 0.0) / max(1, n) if visible else None,
+                )
+            )
+        shown = [line.score for line in history if line.score is not None]
         state = _window_state(a, now)
         used = len(attempts)
+        left = None if not a.attempts_allowed else max(0, a.attempts_allowed - used)
         can, reason = True, ""
         if open_attempt is None:
             if state == "upcoming":
                 can, reason = False, "not open yet"
             elif state == "closed":
                 can, reason = False, "past the due date"
-            elif a.attempts_allowed and used >= a.attempts_allowed:
+            elif left == 0:
                 can, reason = False, "no attempts left"
         out.append(
             AssignmentStatus(
-                a, cohort_name, n, used, open_attempt.id if open_attempt else None, best, state, can, reason
+                a,
+                cohort_name,
+                n,
+                used,
+                open_attempt.id if open_attempt else None,
+                max(shown, default=None),
+                state,
+                can,
+                reason,
+                attempts_left=left,
+                history=history,
+                feedback_visible=bool(shown),
             )
         )
     return out
 
 
-def start_or_resume(
-    *, session: Session, actor: Actor, assignment_id: int, now: datetime | None = None
-) -> int:
-    """The actor's open attempt at this assignment, or a new one when the rules allow it."""
-    now = now or utcnow()
+def _answered_counts(session: Session, attempt_ids: list[int]) -> dict[int, int]:
+    if not attempt_ids:
+        return {}
+    stmt = (
+        select(Response.attempt_id, func.count())
+        .where(col(Response.attempt_id).in_(attempt_ids))
+        .group_by(Response.attempt_id)
+    )
+    return {int(i): int(k) for i, k in session.exec(stmt).all()}
+
+
+def _enrolled_assignment(session: Session, actor: Actor, assignment_id: int) -> Assignment:
     if actor.user_id is None:
         raise AccessDenied("sign in to take assignments")
     a = session.get(Assignment, assignment_id)
     if a is None or not is_enrolled(session=session, user_id=actor.user_id, cohort_id=a.cohort_id):
         raise AccessDenied(f"assignment {assignment_id} is not set for you")
-    close_expired_attempts(session=session, now=now)
+    return a
+
+
+def start_attempt(*, session: Session, actor: Actor, assignment_id: int, now: datetime | None = None) -> int:
+    """A new attempt, when the rules allow one: the learner's explicit choice. Refused while an
+    attempt is still running (resume that one instead)."""
+    now = now or utcnow()
+    a = _enrolled_assignment(session, actor, assignment_id)
+    close_expired_attempts(session=session, now=now, user_id=actor.user_id)
     attempts = session.exec(
         select(Attempt).where(Attempt.assignment_id == a.id, Attempt.user_id == actor.user_id)
     ).all()
-    current = next((t for t in attempts if t.state == "open"), None)
-    if current is not None:
-        return current.id  # type: ignore[return-value]
+    if any(t.state == "open" for t in attempts):
+        raise AssignmentError(f"an attempt at {a.title!r} is still running: resume it")
     state = _window_state(a, now)
     if state == "upcoming":
         raise AssignmentError(f"{a.title!r} opens at {as_utc(a.opens_at):%Y-%m-%d %H:%M} UTC")
@@ -311,6 +390,36 @@ def start_or_resume(
     session.add(attempt)
     session.flush()
     return attempt.id  # type: ignore[return-value]
+
+
+def resume_attempt(*, session: Session, actor: Actor, attempt_id: int, now: datetime | None = None) -> bool:
+    """Open one of the actor's attempts again: True if it is still running. One whose time ran out
+    is submitted as it stood first (False), so resuming never starts a new attempt."""
+    now = now or utcnow()
+    attempt, _ = _own_assignment_attempt(session, actor, attempt_id, lock=True)
+    deadline = as_utc(attempt.deadline_at)
+    if attempt.state == "open" and deadline is not None and deadline + GRACE <= now:
+        _finish(session, attempt, now, locked=True)
+        session.flush()
+    return attempt.state == "open"
+
+
+def start_or_resume(
+    *, session: Session, actor: Actor, assignment_id: int, now: datetime | None = None
+) -> int:
+    """The actor's running attempt at this assignment, or a new one when the rules allow it (for
+    scripts and tests; the page offers Resume and Start as separate choices)."""
+    now = now or utcnow()
+    a = _enrolled_assignment(session, actor, assignment_id)
+    close_expired_attempts(session=session, now=now, user_id=actor.user_id)
+    current = session.exec(
+        select(Attempt.id).where(
+            Attempt.assignment_id == a.id, Attempt.user_id == actor.user_id, Attempt.state == "open"
+        )
+    ).first()
+    if current is not None:
+        return current
+    return start_attempt(session=session, actor=actor, assignment_id=assignment_id, now=now)
 
 
 def _own_assignment_attempt(

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from quizapp.identity import Actor
-from quizapp.models import Cohort
+from quizapp.models import Cohort, User
 
 
 class _Stop(Exception):
@@ -23,13 +23,34 @@ class _Stop(Exception):
 
 
 def _cohort_actor(session: Session, name: str) -> tuple[int, Actor]:
-    cohort = session.exec(select(Cohort).where(Cohort.name == name)).first()
-    if cohort is None:
-        known = session.exec(select(Cohort.name).order_by(Cohort.name).limit(20)).all()
+    found = session.exec(select(Cohort).where(Cohort.name == name).limit(2)).all()
+    if not found:
+        known = session.exec(select(Cohort.name).distinct().order_by(Cohort.name).limit(20)).all()
         hint = f"; cohorts: {', '.join(known)}" if known else "; there are no cohorts yet"
         raise _Stop(f"no cohort named {name!r}{hint}")
+    if len(found) > 1:  # names are unique per owner, not across owners
+        owners = session.exec(
+            select(User.username)
+            .join(Cohort, col(Cohort.owner_id) == User.id)
+            .where(Cohort.name == name)
+            .order_by(User.username)
+        ).all()
+        raise _Stop(f"several cohorts are named {name!r} (owners: {', '.join(owners)}); rename one")
+    cohort = found[0]
     assert cohort.id is not None
     return cohort.id, Actor(user_id=cohort.owner_id, role="instructor")
+
+
+def _sweep() -> None:
+    """Submit the attempts whose time ran out, so what follows counts them as the app does."""
+    from quizapp.assignments import close_expired_attempts, expired_attempts_waiting
+    from quizapp.db import read_session, write_session
+
+    with read_session() as session:
+        waiting = expired_attempts_waiting(session=session)
+    if waiting:
+        with write_session() as session:
+            close_expired_attempts(session=session)
 
 
 @contextmanager
@@ -80,6 +101,7 @@ def cmd_export_gradebook(args: argparse.Namespace) -> int:
     from quizapp.stats import gradebook
 
     def body() -> None:
+        _sweep()
         with read_session() as session:
             cohort_id, actor = _cohort_actor(session, args.cohort)
             book = gradebook(session=session, actor=actor, cohort_id=cohort_id)
@@ -94,6 +116,7 @@ def cmd_export_responses(args: argparse.Namespace) -> int:
     from quizapp.exports import write_responses_csv
 
     def body() -> None:
+        _sweep()
         with read_session() as session:
             cohort_id, actor = _cohort_actor(session, args.cohort)
             with _output(args.out) as out:
@@ -117,6 +140,7 @@ def cmd_stats_items(args: argparse.Namespace) -> int:
     from quizapp.stats import item_analysis
 
     def body() -> None:
+        _sweep()
         with read_session() as session:
             cohort_id, actor = _cohort_actor(session, args.cohort)
             items = item_analysis(session=session, actor=actor, cohort_id=cohort_id)

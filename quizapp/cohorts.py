@@ -57,9 +57,11 @@ def create_cohort(*, session: Session, actor: Actor, name: str) -> Cohort:
     name = " ".join(name.split())
     if not 2 <= len(name) <= 80:
         raise CohortError("a cohort name is 2 to 80 characters")
-    if session.exec(select(Cohort.id).where(Cohort.name == name)).first() is not None:
-        raise CohortError(f"a cohort called {name!r} already exists; choose another name")
     assert actor.user_id is not None
+    # Unique per owner: another instructor's cohorts are neither in the way nor named here.
+    mine = select(Cohort.id).where(Cohort.owner_id == actor.user_id, Cohort.name == name)
+    if session.exec(mine).first() is not None:
+        raise CohortError(f"you already have a cohort called {name!r}; choose another name")
     cohort = Cohort(name=name, join_code=_new_code(session), owner_id=actor.user_id)
     session.add(cohort)
     session.flush()

@@ -2,8 +2,10 @@
 
 - gradebook: one row per enrolled learner; `username`, then one column per assignment (its title)
   holding the learner's BEST score on it, 0..1 with 4 decimals; empty when they finished no attempt.
-- responses: one row per graded answer of the cohort's finished assignment attempts:
-  attempt_id, username, assignment, question_id, score (0..1, 4 decimals), answered_at (ISO 8601, UTC).
+- responses: one row per question each of the cohort's finished assignment attempts presented:
+  attempt_id, username, assignment, question_id, answer (as the learner gave it: a choice's text,
+  choices joined by "; ", True/False, the typed text), score (0..1, 4 decimals), answered_at
+  (ISO 8601, UTC). A question left blank has an empty answer and answered_at and score 0.
 - items: question_id, n, facility, discrimination_index, flag (plus the assignment's title, last,
   since a question can sit in two assignments).
 Cells a person typed (usernames, titles) that start with = + - @ (or a tab / carriage return) get a
@@ -13,21 +15,23 @@ leading apostrophe, so a spreadsheet shows them as text instead of running them 
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
-from sqlalchemy import String, cast, func
+from sqlalchemy import String, Text, cast, func
 from sqlmodel import Session, col, select
 
 from quizapp.cohorts import owned_cohort
 from quizapp.identity import Actor
-from quizapp.models import Assignment, Attempt, Response, User
+from quizapp.models import Assignment, AssignmentQuestion, Attempt, Response, User
 from quizapp.stats import Gradebook, ItemStats, graded_attempts
 
 GRADEBOOK_FIRST = ["username"]
-RESPONSES_HEADER = ["attempt_id", "username", "assignment", "question_id", "score", "answered_at"]
+RESPONSES_HEADER = ["attempt_id", "username", "assignment", "question_id", "answer", "score", "answered_at"]
 ITEMS_HEADER = ["question_id", "n", "facility", "discrimination_index", "flag", "assignment"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def safe_cell(value: Any) -> Any:
@@ -73,40 +77,74 @@ def _utc_text(column: Any, dialect: str) -> Any:
     return cast(column, String)
 
 
+def answer_text(answer: Any) -> str:
+    """A stored answer as a spreadsheet cell: a choice's text, several joined by "; ", True/False,
+    the text as typed. A typed plain number (-0.5, 1e-3) stays a number; other text that a
+    spreadsheet would run as a formula is neutralised."""
+    if answer is None:
+        return ""
+    parts = answer if isinstance(answer, list) else [answer]
+    text = "; ".join(("True" if a else "False") if isinstance(a, bool) else str(a) for a in parts)
+    return text if _PLAIN_NUMBER.fullmatch(text) else safe_cell(text)
+
+
 def write_responses_csv(out: TextIO, *, session: Session, actor: Actor, cohort_id: int) -> int:
-    """Stream the responses export into `out`; returns the number of rows written (header excluded)."""
+    """Stream the responses export into `out`; returns the number of rows written (header excluded).
+
+    One row per (finished attempt, question it presented), in attempt and question order: the
+    assignment's questions joined to the answers, so a blank question is a row too."""
     owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
     conn = session.connection()
     stmt = (
         select(
-            Response.attempt_id,
+            Attempt.id,
             User.username,
             Assignment.title,
-            Response.question_id,
+            AssignmentQuestion.question_id,
+            cast(Response.answer, Text),
             Response.score,
             _utc_text(Response.answered_at, conn.dialect.name),
         )
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
+        .select_from(Attempt)
         .join(User, col(User.id) == Attempt.user_id)
         .join(Assignment, col(Assignment.id) == Attempt.assignment_id)
+        .join(AssignmentQuestion, col(AssignmentQuestion.assignment_id) == Attempt.assignment_id)
+        .outerjoin(
+            Response,
+            (col(Response.attempt_id) == Attempt.id)
+            & (col(Response.question_id) == AssignmentQuestion.question_id),
+        )
         .where(*graded_attempts(cohort_id))
-        .order_by(col(Response.attempt_id), col(Response.id))
+        .order_by(col(Attempt.id), col(AssignmentQuestion.position))
     )
     w = _writer(out)
     w.writerow(RESPONSES_HEADER)
     safe: dict[str, str] = {}  # a few thousand names and titles repeat over a million rows
+    answers: dict[str, str] = {}  # and so do the answers' JSON texts
     n = 0
-    for attempt_id, username, title, question_id, score, at in conn.execution_options(
+    for attempt_id, username, title, question_id, raw, score, at in conn.execution_options(
         yield_per=10_000
     ).execute(stmt):
         if username not in safe:
             safe[username] = safe_cell(username)
         if title not in safe:
             safe[title] = safe_cell(title)
-        w.writerow(
-            [attempt_id, safe[username], safe[title], question_id, f"{score:.4f}", f"{at[:10]}T{at[11:19]}Z"]
-        )
+        if raw is None:  # left blank
+            w.writerow([attempt_id, safe[username], safe[title], question_id, "", "0.0000", ""])
+        else:
+            if raw not in answers:
+                answers[raw] = answer_text(json.loads(raw))
+            w.writerow(
+                [
+                    attempt_id,
+                    safe[username],
+                    safe[title],
+                    question_id,
+                    answers[raw],
+                    f"{score:.4f}",
+                    f"{at[:10]}T{at[11:19]}Z",
+                ]
+            )
         n += 1
     return n
 

@@ -1,13 +1,17 @@
 """What the instructor's statistics need, stored as attempts finish instead of computed per request.
 
 When an attempt finishes, `record_finished` (in the same transaction) stores its total score on the
-attempt, folds each of its answers into the `ItemSum` row of its (assignment, question): n, Σx,
-Σx², Σy, Σy², Σxy (x the answer's score, y the rest of the attempt's score) and the choice counts,
-and adds the learner's score and count per topic to `TopicSum`. The gradebook then reads one row
+attempt, folds each question it presented into the `ItemSum` row of its (assignment, question): n,
+Σx, Σx², Σy, Σy², Σxy (x the answer's score, y the rest of the attempt's score) and the choice
+counts, and adds the learner's score and count per topic to `TopicSum`.
+
+One rule everywhere: every question an assignment attempt presented counts, answered or not; a
+question left blank scores 0 (x = 0) and adds to n, the moments and the topic count, but to no
+choice count. The presented questions are the assignment's list (AssignmentQuestion). The gradebook then reads one row
 per attempt, item analysis one row per question and the topic heatmap one row per learner and topic,
 however many answers there are. `rebuild` recomputes all of it from the answers (bulk sample data
 and the tests that hold the two ways equal; migration 0003 has its own copy of the recount, over
-the tables as they stood then).
+the tables as they stood then, and migration 0005 one that counts blank answers).
 """
 
 from __future__ import annotations
@@ -72,8 +76,15 @@ def add_questions(session: Session, assignment_id: int, question_ids: Iterable[s
         session.add(ItemSum(assignment_id=assignment_id, question_id=qid))
 
 
+def presented_questions(session: Session, assignment_id: int) -> list[str]:
+    """The questions an attempt at this assignment presents (its list), sorted by id."""
+    stmt = select(AssignmentQuestion.question_id).where(AssignmentQuestion.assignment_id == assignment_id)
+    return sorted(session.exec(stmt).all())
+
+
 def record_finished(session: Session, attempt: Attempt) -> None:
-    """Store the attempt's total and, for an assignment attempt, add its answers to the item sums.
+    """Store the attempt's total and, for an assignment attempt, add every question it presented to
+    the item and topic sums: an answered one with its score, a blank one with 0.
 
     Call it once, as the attempt changes to finished, in the transaction that finishes it (the
     caller holds the attempt's row, so no answer can land after the sums are taken). The item rows
@@ -84,25 +95,27 @@ def record_finished(session: Session, attempt: Attempt) -> None:
     total = float(sum(score for _, score, _ in rows))
     attempt.score = total
     session.add(attempt)
-    if attempt.mode != "assignment" or attempt.assignment_id is None or not rows:
+    if attempt.mode != "assignment" or attempt.assignment_id is None:
         return
-    by_question = {qid: (float(score), answer) for qid, score, answer in rows}
+    presented = presented_questions(session, attempt.assignment_id)
+    if not presented:
+        return
+    answered = {qid: (float(score), answer) for qid, score, answer in rows}
+    by_question = {qid: answered.get(qid, (0.0, None)) for qid in presented}
     stmt = (
         select(ItemSum)
-        .where(
-            ItemSum.assignment_id == attempt.assignment_id, col(ItemSum.question_id).in_(sorted(by_question))
-        )
+        .where(ItemSum.assignment_id == attempt.assignment_id, col(ItemSum.question_id).in_(presented))
         .order_by(col(ItemSum.question_id))
         .with_for_update()
     )
     sums = {s.question_id: s for s in session.exec(stmt).all()}
     kinds = session.exec(
-        select(Question.id, Question.type, Question.topic).where(col(Question.id).in_(sorted(by_question)))
+        select(Question.id, Question.type, Question.topic).where(col(Question.id).in_(presented))
     ).all()
     choice_ids = {qid for qid, kind, _ in kinds if kind in CHOICE_TYPES}
     if attempt.user_id is not None:
         _add_topic_sums(session, attempt, {qid: topic for qid, _, topic in kinds}, by_question)
-    for qid in sorted(by_question):
+    for qid in presented:
         x, answer = by_question[qid]
         y = total - x
         s = sums.get(qid)
@@ -114,7 +127,7 @@ def record_finished(session: Session, attempt: Attempt) -> None:
         s.sy += y
         s.syy += y * y
         s.sxy += x * y
-        if qid in choice_ids:
+        if qid in choice_ids and answer is not None:
             picks = dict(s.picks or {})  # a new dict: the JSON column notices assignment, not mutation
             for choice in picked_choices(answer):
                 picks[choice] = picks.get(choice, 0) + 1
@@ -123,9 +136,31 @@ def record_finished(session: Session, attempt: Attempt) -> None:
     session.flush()
 
 
+def _presented(in_scope: list[Any]) -> Any:
+    """Every (finished assignment attempt, question it presented), with the answer when there is
+    one (an outer join: a blank question has no Response row)."""
+    return (
+        select()
+        .select_from(Attempt)
+        .join(AssignmentQuestion, col(AssignmentQuestion.assignment_id) == Attempt.assignment_id)
+        .outerjoin(
+            Response,
+            (col(Response.attempt_id) == Attempt.id)
+            & (col(Response.question_id) == AssignmentQuestion.question_id),
+        )
+        .where(
+            col(Attempt.mode) == "assignment",
+            col(Attempt.state) == "finished",
+            col(Attempt.assignment_id).is_not(None),
+            *in_scope,
+        )
+    )
+
+
 def rebuild(session: Session, assignment_ids: list[int] | None = None) -> None:
     """Recompute attempt totals and item sums from the answers, for the given assignments (all when
-    None). Finished attempts only; open ones get their total when they finish."""
+    None), by the same rule as `record_finished`: every presented question counts, a blank one as 0.
+    Finished attempts only; open ones get their total when they finish."""
     in_scope: list[Any] = [] if assignment_ids is None else [col(Attempt.assignment_id).in_(assignment_ids)]
     total = (
         select(func.coalesce(func.sum(Response.score), 0.0))
@@ -147,20 +182,20 @@ def rebuild(session: Session, assignment_ids: list[int] | None = None) -> None:
         (a, q): ItemSum(assignment_id=a, question_id=q) for a, q in session.exec(aq_stmt).all()
     }
     choice_ids = sorted(_choice_ids(session, [q for _, q in sums]))
-    x = col(Response.score)
+    question = col(AssignmentQuestion.question_id)
+    x = func.coalesce(col(Response.score), 0.0)
     y = col(Attempt.score) - x
     # Choice answers are grouped by their JSON text too (json has no equality on PostgreSQL): a few
-    # groups more per question, summed back together below.
+    # groups more per question, summed back together below. A blank answer's text is NULL.
     picked: Any = (
-        case((col(Response.question_id).in_(choice_ids), cast(Response.answer, Text)))
-        if choice_ids
-        else null()
+        case((question.in_(choice_ids), cast(Response.answer, Text))) if choice_ids else null()
     ).label("picked")
-    keys: list[Any] = [Attempt.assignment_id, Response.question_id] + ([picked] if choice_ids else [])
+    keys: list[Any] = [Attempt.assignment_id, question] + ([picked] if choice_ids else [])
     stmt = (
-        select(
+        _presented(in_scope)
+        .add_columns(
             Attempt.assignment_id,
-            Response.question_id,
+            question,
             picked,
             func.count(),
             func.sum(x),
@@ -168,14 +203,6 @@ def rebuild(session: Session, assignment_ids: list[int] | None = None) -> None:
             func.sum(y),
             func.sum(y * y),
             func.sum(x * y),
-        )
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .where(
-            col(Attempt.mode) == "assignment",
-            col(Attempt.state) == "finished",
-            col(Attempt.assignment_id).is_not(None),
-            *in_scope,
         )
         .group_by(*keys)
     )
@@ -198,27 +225,21 @@ def rebuild(session: Session, assignment_ids: list[int] | None = None) -> None:
 
 
 def _rebuild_topic_sums(session: Session, in_scope: list[Any], assignment_ids: list[int] | None) -> None:
-    """One INSERT ... SELECT: a learner's answers per (assignment, topic), summed in the database."""
+    """One INSERT ... SELECT: a learner's presented questions per (assignment, topic), blanks as 0,
+    summed in the database."""
     scope: list[Any] = [] if assignment_ids is None else [col(TopicSum.assignment_id).in_(assignment_ids)]
     session.execute(delete(TopicSum).where(*scope))
     grouped = (
-        select(
+        _presented(in_scope)
+        .add_columns(
             Attempt.assignment_id,
             Attempt.user_id,
             Question.topic,
-            func.sum(Response.score),
+            func.sum(func.coalesce(col(Response.score), 0.0)),
             func.count(),
         )
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .join(Question, col(Question.id) == Response.question_id)
-        .where(
-            col(Attempt.mode) == "assignment",
-            col(Attempt.state) == "finished",
-            col(Attempt.assignment_id).is_not(None),
-            col(Attempt.user_id).is_not(None),
-            *in_scope,
-        )
+        .join(Question, col(Question.id) == AssignmentQuestion.question_id)
+        .where(col(Attempt.user_id).is_not(None))
         .group_by(Attempt.assignment_id, Attempt.user_id, Question.topic)
     )
     columns = ["assignment_id", "user_id", "topic", "total", "n"]

@@ -47,8 +47,9 @@ class AnonClaim(SQLModel, table=True):
 
 
 class Cohort(SQLModel, table=True):
-    # Names are unique per owner: two instructors may each have a "Spring" cohort.
-    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_cohort_owner_id_name"),)
+    # Names are unique per owner: two instructors may each have a "Spring" cohort. A unique index, not
+    # a table constraint: SQLite adds one without rebuilding the table (migration 0005).
+    __table_args__ = (Index("uq_cohort_owner_id_name", "owner_id", "name", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, max_length=80)
@@ -280,6 +281,31 @@ class AnonDevice(SQLModel, table=True):
     last_seen_at: datetime = _ts()
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     adopted_by: int | None = Field(default=None, foreign_key="user.id")
+
+
+class DemoResult(SQLModel, table=True):
+    """A finished demo run, shared by every server process: found by the SHA-256 of its key (demo,
+    canonical params, seed, device kind, demo code version); what the page and the CLI show, with the
+    figures as plotly JSON. Pruned by count per demo (quizapp.demo_store)."""
+
+    __tablename__ = "demoresult"
+    __table_args__ = (Index("ix_demoresult_slug_created", "slug", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(unique=True, index=True, max_length=64)
+    slug: str = Field(max_length=64)
+    params: str  # canonical JSON, sorted keys
+    seed: int
+    device_kind: str = Field(max_length=16)
+    code_version: str = Field(max_length=32)
+    device: str = Field(max_length=32)
+    elapsed_s: float
+    steps_done: int = 0
+    steps_total: int | None = None
+    metrics: str  # JSON
+    claims: str  # JSON
+    figures: str  # JSON: a list of plotly figures
+    created_at: datetime = _ts()
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -2,7 +2,9 @@
 
 Everything is computed over the graded answers of the cohort's finished assignment attempts
 (Attempt.mode 'assignment', state 'finished', assignment in the cohort). An attempt's score is the sum
-of its response scores over the assignment's number of questions, so an unanswered question counts 0.
+of its response scores over the assignment's number of questions, so an unanswered question counts 0;
+the same rule holds in item analysis, the heatmap and a learner's topics: every question a finished
+attempt presented counts, a blank one with score 0.
 
 The cohort-wide figures read what is stored as each attempt finishes (quizapp.item_sums): the
 attempt's total (gradebook), per assignment question the sums that facility and discrimination come
@@ -261,7 +263,8 @@ class LearnerReport:
     user_id: int
     username: str
     attempts: list[AttemptSummary]  # finished attempts, oldest first
-    topics: list[dict[str, Any]]  # topic, title, answered, score (mean 0..1), correct
+    # topic, title, questions (presented), answered, score (mean 0..1, a blank 0), correct
+    topics: list[dict[str, Any]]
     total_time_ms: int
 
 
@@ -325,16 +328,23 @@ def learner_report(*, session: Session, actor: Actor, cohort_id: int, user_id: i
                 spent,
             )
         )
+    # Every question the attempts presented, answered or not: a blank one scores 0.
     by_topic = (
         select(
             Question.topic,
             func.count(),
-            func.avg(Response.score),
+            func.count(col(Response.id)),
+            func.avg(func.coalesce(col(Response.score), 0.0)),
             func.sum(case((col(Response.correct), 1), else_=0)),
         )
-        .select_from(Response)
-        .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .join(Question, col(Question.id) == Response.question_id)
+        .select_from(Attempt)
+        .join(AssignmentQuestion, col(AssignmentQuestion.assignment_id) == Attempt.assignment_id)
+        .outerjoin(
+            Response,
+            (col(Response.attempt_id) == Attempt.id)
+            & (col(Response.question_id) == AssignmentQuestion.question_id),
+        )
+        .join(Question, col(Question.id) == AssignmentQuestion.question_id)
         .where(*mine)
         .group_by(Question.topic)
     )
@@ -343,11 +353,12 @@ def learner_report(*, session: Session, actor: Actor, cohort_id: int, user_id: i
             {
                 "topic": t,
                 "title": TOPICS.get(t, t),
-                "answered": int(n),
+                "questions": int(n),
+                "answered": int(answered),
                 "score": float(avg or 0.0),
                 "correct": int(c or 0),
             }
-            for t, n, avg, c in session.exec(by_topic).all()
+            for t, n, answered, avg, c in session.exec(by_topic).all()
         ),
         key=lambda r: r["title"],
     )
@@ -366,7 +377,7 @@ class ItemStats:
     type: str
     topic: str
     prompt: str
-    n: int  # graded answers
+    n: int  # presented in finished attempts, blanks (score 0) included
     facility: float  # mean score, 0..1
     sd: float | None  # sample standard deviation of the item score; None below 2 answers
     discrimination_index: float | None  # 100 x corrected item-total correlation; None when undefined
@@ -448,7 +459,7 @@ def item_analysis(
     if assignment_id is not None and assignment_id not in titles:
         raise LookupError(f"assignment {assignment_id} is not in cohort {cohort_id}")
     ids = list(titles) if assignment_id is None else [assignment_id]
-    # Kept up to date as attempts finish (quizapp.item_sums); questions nobody answered have n = 0.
+    # Kept up to date as attempts finish (quizapp.item_sums); n = 0 until an attempt finishes.
     stored = session.exec(
         select(ItemSum).where(col(ItemSum.assignment_id).in_(ids), col(ItemSum.n) > 0)
     ).all()
@@ -478,9 +489,9 @@ def item_analysis(
 
 
 def topic_heatmap(*, session: Session, actor: Actor, cohort_id: int) -> dict[str, Any]:
-    """Learner x topic mean score (0..1) over their graded answers, ready for a heatmap:
-    {"users": [...], "user_ids": [...], "topics": [...], "titles": [...], "scores": [[float|None]]}.
-    Only answered questions count here (a topic mean, not an attempt score)."""
+    """Learner x topic mean score (0..1) over the questions their finished attempts presented (a
+    blank one scores 0), ready for a heatmap:
+    {"users": [...], "user_ids": [...], "topics": [...], "titles": [...], "scores": [[float|None]]}."""
     owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
     # Summed per learner, assignment and topic as attempts finish (quizapp.item_sums).
     stmt = (

@@ -46,8 +46,17 @@ def test_export_responses(sampled, tmp_path):
     out = tmp_path / "responses.csv"
     assert run(["export", "responses", "--cohort", "Night class", "--out", str(out)]) == 0
     rows = list(csv.reader(out.open(newline="")))
-    assert rows[0] == ["attempt_id", "username", "assignment", "question_id", "score", "answered_at"]
-    assert len(rows) > 12 and all(0.0 <= float(r[4]) <= 1.0 for r in rows[1:])
+    assert rows[0] == [
+        "attempt_id",
+        "username",
+        "assignment",
+        "question_id",
+        "answer",
+        "score",
+        "answered_at",
+    ]
+    assert len(rows) > 12 and all(0.0 <= float(r[5]) <= 1.0 for r in rows[1:])
+    assert all(r[4] and r[6].endswith("Z") for r in rows[1:])  # sample learners answer everything
 
 
 def test_stats_items_json_and_table(sampled, capsys):
@@ -73,10 +82,28 @@ def test_unknown_cohort_is_a_clear_error(sampled, capsys):
 
 def test_sample_data_twice_with_one_name_fails_cleanly(sampled, capsys):
     assert run(["sample-data", "--learners", "3", "--cohort", "Night class"]) == 1
-    assert "already exists" in capsys.readouterr().err
+    assert "already have a cohort called 'Night class'" in capsys.readouterr().err
 
 
 def test_without_a_database(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("QUIZAPP_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     assert run(["stats", "items", "--cohort", "Any"]) == 1
     assert "quizapp init" in capsys.readouterr().err
+
+
+def test_a_name_two_owners_share_is_refused_naming_the_owners(sampled, db_url, capsys):
+    from quizapp.auth import create_user
+    from quizapp.cohorts import create_cohort
+    from quizapp.db import make_engine, write_session
+    from quizapp.identity import Actor
+
+    engine = make_engine(db_url)
+    with write_session(engine) as s:
+        other = create_user(
+            session=s, username="second", role="instructor", password="a long enough password"
+        )
+        create_cohort(session=s, actor=Actor(user_id=other.id, role="instructor"), name="Night class")
+    engine.dispose()
+    assert run(["export", "gradebook", "--cohort", "Night class"]) == 1
+    err = capsys.readouterr().err
+    assert "several cohorts are named 'Night class' (owners: instructor, second)" in err

@@ -5,22 +5,30 @@ import streamlit as st
 from quizapp.questions import QuestionView
 
 
-def answer_widget(q: QuestionView, key: str):  # type: ignore[no-untyped-def]
-    """The answer as grading takes it, or None when nothing was given."""
+def answer_widget(q: QuestionView, key: str, initial=None):  # type: ignore[no-untyped-def]
+    """The answer as grading takes it, or None when nothing was given. `initial`: an answer given
+    before (as stored), which the widget starts with, e.g. to change a saved answer."""
     d = q.data
     if q.type == "single":
-        return st.radio("Your answer", d["choices"], index=None, key=key)
+        choices = d["choices"]
+        index = choices.index(initial) if initial in choices else None
+        return st.radio("Your answer", choices, index=index, key=key)
     if q.type == "multi":
         st.write("Select every correct option.")
-        return [c for i, c in enumerate(d["choices"]) if st.checkbox(c, key=f"{key}-{i}")] or None
+        ticked = set(initial) if isinstance(initial, list) else set()
+        return [
+            c for i, c in enumerate(d["choices"]) if st.checkbox(c, value=c in ticked, key=f"{key}-{i}")
+        ] or None
     if q.type == "truefalse":
-        choice = st.radio("Your answer", ["True", "False"], index=None, key=key, horizontal=True)
+        index = None if not isinstance(initial, bool) else (0 if initial else 1)
+        choice = st.radio("Your answer", ["True", "False"], index=index, key=key, horizontal=True)
         return None if choice is None else choice == "True"
+    text = "" if initial is None else str(initial)
     if q.type == "numeric":
-        return st.text_input("Your answer (a number)", key=key).strip() or None
+        return st.text_input("Your answer (a number)", value=text, key=key).strip() or None
     if q.type == "short":
-        return st.text_input("Your answer", key=key).strip() or None
-    return st.text_area("Your answer", key=key, height=180).strip() or None
+        return st.text_input("Your answer", value=text, key=key).strip() or None
+    return st.text_area("Your answer", value=text, key=key, height=180).strip() or None
 
 
 def shown_answer(answer) -> str:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ from quizapp.db import get_engine, read_session
 from quizapp.models import Question
 from quizapp.ui.account import account_box
 from quizapp.ui.common import VIEWS, actor
+from quizapp.ui.gate import gate_page
 
 st.set_page_config(
     page_title="Deep-learning interview prep", page_icon=":material/psychology:", layout="wide"
@@ -58,6 +59,11 @@ if me.role == "admin":
     pages.setdefault("Teach", []).append(
         st.Page(VIEWS / "users.py", title="Users", icon=":material/group:", url_path="users")
     )
+# Someone whose role a page is not for, opening its address, is told so with a sign-in link back.
+if me.is_anonymous:
+    pages["Learn"].append(gate_page("assignments", "Assignments", need="learner"))
+if me.role not in ("instructor", "admin"):
+    pages["Learn"].append(gate_page("teach", "Cohorts and scores", need="instructor"))
 page = st.navigation(pages)
 with st.sidebar:
     account_box()

@@ -9,9 +9,7 @@ from quizapp.exports import gradebook_csv, items_csv, responses_csv
 from quizapp.stats import gradebook, item_analysis, learner_report, score_distribution, topic_heatmap
 from quizapp.ui.common import plain, topic_title
 
-
-def _pct(x: float | None) -> str:
-    return "" if x is None else f"{x:.0%}"
+PERCENT = st.column_config.NumberColumn(format="percent", min_value=0.0, max_value=1.0)
 
 
 def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-def]
@@ -26,17 +24,26 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
     c1.metric("Learners", len(book.rows))
     c2.metric("Assignments", len(book.assignments))
     c3.metric("Completion", f"{book.completion():.0%}")
-    table = []
+    # Scores stay numbers (0..1) shown as percentages, so a column sorts by value, not as text.
+    busy = {a.id for a in book.assignments if any(r.cells[a.id].in_progress for r in book.rows)}
+    table, config = [], {"learner": st.column_config.TextColumn("learner", pinned=True)}
+    for a in book.assignments:
+        config[f"{a.title}: best"] = PERCENT
+        config[f"{a.title}: last"] = PERCENT
+        config[f"{a.title}: attempts"] = st.column_config.NumberColumn(format="%d")
+        if a.id in busy:
+            config[f"{a.title}: in progress"] = st.column_config.CheckboxColumn()
     for row in book.rows:
-        line = {"learner": row.username}
+        line: dict[str, object] = {"learner": row.username}
         for a in book.assignments:
             cell = row.cells[a.id]
-            state = " (in progress)" if cell.in_progress else ""
-            line[f"{a.title}: best"] = _pct(cell.best)
-            line[f"{a.title}: last"] = _pct(cell.last) + state
+            line[f"{a.title}: best"] = cell.best
+            line[f"{a.title}: last"] = cell.last
             line[f"{a.title}: attempts"] = cell.attempts_used
+            if a.id in busy:
+                line[f"{a.title}: in progress"] = cell.in_progress
         table.append(line)
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", column_config=config)
     d1, d2 = st.columns(2)
     d1.download_button("Gradebook (CSV)", gradebook_csv(book), file_name="gradebook.csv", mime="text/csv")
     if d2.button("Prepare responses (CSV)"):
@@ -89,13 +96,14 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
                 "assignment": a.assignment,
                 "started": a.started_at,
                 "finished": a.finished_at,
-                "score": _pct(a.score),
+                "score": a.score,
                 "answered": f"{a.answered} of {a.questions}",
             }
             for a in report.attempts
         ],
         hide_index=True,
         width="stretch",
+        column_config={"score": PERCENT},
     )
     if report.topics:
         fig = px.bar(

@@ -57,8 +57,10 @@ def test_only_teachers_create_cohorts_and_codes_let_learners_join(world):
         _w(engine, create_cohort, actor=a["ann"], name="Spring")
     cohort = _w(engine, create_cohort, actor=a["teach"], name="Spring")
     code, cid = cohort.join_code, cohort.id
-    with pytest.raises(CohortError):
-        _w(engine, create_cohort, actor=a["other"], name="Spring")
+    with pytest.raises(CohortError, match="you already have a cohort called 'Spring'"):
+        _w(engine, create_cohort, actor=a["teach"], name=" Spring ")
+    theirs = _w(engine, create_cohort, actor=a["other"], name="Spring")  # unique per owner
+    assert theirs.id != cohort.id and theirs.join_code != cohort.join_code
     with pytest.raises(AccessDenied):
         _w(engine, join_cohort, actor=Actor.anonymous(), code=code)
     with pytest.raises(CohortError):
@@ -71,7 +73,8 @@ def test_only_teachers_create_cohorts_and_codes_let_learners_join(world):
         with pytest.raises(AccessDenied):
             _w(engine, roster, actor=a[intruder], cohort_id=cid)
     assert [c.name for c in _w(engine, my_cohorts, actor=a["ann"])] == ["Spring"]
-    assert _w(engine, my_cohorts, actor=a["bob"]) == [] and _w(engine, my_cohorts, actor=a["other"]) == []
+    assert _w(engine, my_cohorts, actor=a["bob"]) == []
+    assert [c.id for c in _w(engine, my_cohorts, actor=a["other"])] == [theirs.id]
 
 
 def _cohort_with(engine, a, **assignment):

@@ -39,16 +39,32 @@ def test_responses_csv_contract(klass):
     with read_session(engine) as s:
         text = exports.responses_csv(session=s, actor=p["teach"], cohort_id=cid)
     rows = _rows(text)
-    assert rows[0] == ["attempt_id", "username", "assignment", "question_id", "score", "answered_at"]
+    assert rows[0] == [
+        "attempt_id",
+        "username",
+        "assignment",
+        "question_id",
+        "answer",
+        "score",
+        "answered_at",
+    ]
     body = rows[1:]
-    # ann 3 + 3, bob 1, dan 1: finished assignment attempts of this cohort only
-    assert len(body) == 8
+    # ann 3 + 3, bob 3 (two left blank), dan 1: finished assignment attempts of this cohort only
+    assert len(body) == 10
     assert {r[1] for r in body} == {"ann", "bob", "dan"}
     assert {r[2] for r in body} == {"Quiz A", "Quiz B"}
-    assert all(r[4] in {"1.0000", "0.0000", "0.3333"} for r in body)
+    assert all(r[5] in {"1.0000", "0.0000", "0.3333"} for r in body)
+    blank = [r for r in body if r[4] == ""]
+    assert [(r[1], r[3], r[5], r[6]) for r in blank] == [
+        ("bob", "s-tf", "0.0000", ""),
+        ("bob", "s-num", "0.0000", ""),
+    ]
+    assert {r[4] for r in body if r[3] == "s-single"} == {"Max pooling", "Dropout"}
     for r in body:
-        assert r[5].endswith("Z")
-        assert datetime.fromisoformat(r[5].replace("Z", "+00:00")).utcoffset().total_seconds() == 0
+        if r in blank:
+            continue
+        assert r[6].endswith("Z")
+        assert datetime.fromisoformat(r[6].replace("Z", "+00:00")).utcoffset().total_seconds() == 0
     with read_session(engine) as s, pytest.raises(AccessDenied):
         exports.responses_csv(session=s, actor=p["ann"], cohort_id=cid)
 

@@ -127,7 +127,10 @@ def test_sums_kept_as_attempts_finish_equal_a_recount(taken):
     engine, who, cid, aid = taken
     live_sums, live_scores, live_topics = _snapshot(engine)
     assert len(live_scores) == 6 and all(v is not None for v in live_scores.values())
-    assert sum(live_sums[(aid, q)][0] for q in QUESTIONS) == 4 + 5 + 3 + 3 + 4  # answers in finished attempts
+    # every question each of the 6 finished attempts presented, answered or left blank
+    assert all(live_sums[(aid, q)][0] == 6 for q in QUESTIONS)
+    # learner2's blank s-num (closed on reload) and learner1's three blanks in attempt 2 score 0
+    assert live_sums[(aid, "s-num")][1] == pytest.approx(3.0)  # 30 right: learner0, learner1, learner4
     assert live_sums[(aid, "s-multi")][6] == {"Dropout": 3, "Weight decay": 2, "Early stopping": 3}
     assert live_sums[(aid, "s-tf")][6] == {"True": 3, "False": 2}  # the open attempt's False is not counted
     with write_session(engine) as s:
@@ -136,9 +139,11 @@ def test_sums_kept_as_attempts_finish_equal_a_recount(taken):
     _close(live_sums, rebuilt_sums)
     _close(live_scores, rebuilt_scores)
     _close(live_topics, rebuilt_topics)
-    # learner1: two finished attempts; the second answered the cnn single-choice question only
+    # learner1: two finished attempts; the second answered the cnn single-choice question only, and
+    # its three blanks count as 0 in their topics
     me = who["learner1"].user_id
-    assert live_topics[(aid, me, "cnn")][1] == 3 and live_topics[(aid, me, "regularization")][1] == 1
+    assert live_topics[(aid, me, "cnn")][1] == 4 and live_topics[(aid, me, "regularization")][1] == 2
+    assert live_topics[(aid, me, "regularization")][0] == pytest.approx(1 / 3)  # ["Dropout"], then blank
 
 
 def test_resubmitting_adds_nothing(taken):
@@ -152,8 +157,11 @@ def test_resubmitting_adds_nothing(taken):
     _w(engine, close_expired_attempts, now=utcnow() + timedelta(days=1))  # closes l0's open attempt
     after_sums, after_scores, _ = _snapshot(engine)
     assert after_scores[first.id] == before[1][first.id]
-    assert after_sums[(aid, "s-tf")][0] == before[0][(aid, "s-tf")][0] + 1  # only the newly closed answer
-    assert after_sums[(aid, "s-single")] == before[0][(aid, "s-single")]
+    assert after_sums[(aid, "s-tf")][0] == before[0][(aid, "s-tf")][0] + 1  # only the newly closed attempt
+    # its blank s-single counts too, as 0, and picks nothing
+    single, single_before = after_sums[(aid, "s-single")], before[0][(aid, "s-single")]
+    assert single[0] == single_before[0] + 1 and single[1] == single_before[1]
+    assert single[-1] == single_before[-1]
 
 
 def test_migration_fills_the_stored_sums_from_existing_answers(db_url):
@@ -206,3 +214,28 @@ def test_migration_fills_the_stored_sums_from_existing_answers(db_url):
         if x.discrimination_index is not None:
             assert x.discrimination_index == pytest.approx(y.discrimination_index)
     engine.dispose()
+
+
+def test_migration_0005_recounts_blank_answers_as_zero(taken, db_url):
+    """Sums stored before revision 0005 left blanks out; upgrading recounts them by the new rule, to
+    what finishing the attempts now stores, and downgrading restores the old figures."""
+    engine, who, cid, aid = taken
+    live = _snapshot(engine)
+    cfg = alembic_config(db_url)
+    command.downgrade(cfg, "0004")
+    old_sums, old_scores, old_topics = _snapshot(engine)
+    answered = {"s-single": 5, "s-multi": 5, "s-tf": 5, "s-num": 4}  # blanks left out
+    assert {q: old_sums[(aid, q)][0] for q in QUESTIONS} == answered
+    assert old_scores == pytest.approx(live[1])
+    assert old_sums[(aid, "s-multi")][-1] == live[0][(aid, "s-multi")][-1]  # blanks pick nothing
+    me = who["learner1"].user_id
+    assert old_topics[(aid, me, "cnn")][1] == 3
+    command.upgrade(cfg, "head")
+    after = _snapshot(engine)
+    assert all(after[0][(aid, q)][0] == 6 for q in QUESTIONS)  # all 6 finished attempts presented each
+    for was, now in zip(live, after, strict=True):
+        _close(was, now)
+    with write_session(engine) as s:
+        item_sums.rebuild(s)
+    for was, now in zip(live, _snapshot(engine), strict=True):
+        _close(was, now)

@@ -86,7 +86,7 @@ def test_a_second_cohort_reuses_the_instructor(bank):
 def test_clear_errors(engine, bank):
     with write_session(bank) as s:
         make_sample_data(session=s, learners=3)
-    with pytest.raises(SampleDataError, match="exists"), write_session(bank) as s:
+    with pytest.raises(SampleDataError, match="already have a cohort"), write_session(bank) as s:
         make_sample_data(session=s, learners=3)
 
 

@@ -1,3 +1,5 @@
+import hashlib
+import json
 import time
 from datetime import datetime
 
@@ -6,10 +8,12 @@ import streamlit as st
 from quizapp.assignments import (
     FEEDBACK,
     AssignmentError,
+    AssignmentStatus,
     TimeUp,
     learner_assignments,
+    resume_attempt,
     save_answer,
-    start_or_resume,
+    start_attempt,
     submit_attempt,
     view_attempt,
 )
@@ -18,6 +22,7 @@ from quizapp.db import write_session
 from quizapp.grading import AnswerError
 from quizapp.identity import AccessDenied
 from quizapp.models import as_utc, utcnow
+from quizapp.questions import QuestionView
 from quizapp.ui.answering import answer_widget, shown_answer
 from quizapp.ui.common import actor, plain, topic_title
 
@@ -26,6 +31,10 @@ S = st.session_state
 
 def _when(dt: datetime | None) -> str:
     return f"{as_utc(dt):%Y-%m-%d %H:%M} UTC" if dt else "none"
+
+
+def _digest(answer) -> str:  # type: ignore[no-untyped-def]
+    return "" if answer is None else hashlib.sha1(json.dumps(answer).encode()).hexdigest()[:8]
 
 
 def _clock(seconds: float) -> str:
@@ -41,6 +50,71 @@ def _timer(deadline: datetime) -> None:
         st.rerun()  # the whole page: view_attempt submits the attempt as it stands
 
 
+def _flash() -> None:
+    """A message left by the run before a rerun (st.rerun drops what that run drew)."""
+    if "as_flash" in S:
+        kind, text = S.pop("as_flash")
+        getattr(st, kind)(text)
+
+
+def _saved(q: QuestionView, answer) -> str:  # type: ignore[no-untyped-def]
+    """A saved answer as markdown: choices as the bank writes them (their code and formulas
+    rendered), typed text inert."""
+    if q.type in ("single", "multi"):
+        picked = answer if isinstance(answer, list) else [answer]
+        return "; ".join(str(c) for c in picked)
+    return plain(shown_answer(answer))
+
+
+def _history(item: AssignmentStatus) -> None:
+    a = item.assignment
+    for line in item.history:
+        if line.finished_at is None:
+            st.markdown(f"Attempt {line.number}: in progress, started {_when(line.started_at)}.")
+            continue
+        how = " when its time ran out" if line.timed_out else ""
+        if line.score is not None:
+            result = f"score **{line.score:.0%}** ({line.answered} of {item.questions} answered)"
+        elif a.feedback == "after_due" and a.due_at is not None:
+            result = f"the score shows after the due date, {_when(a.due_at)}"
+        else:
+            result = f"the score shows {FEEDBACK[a.feedback].lower()}"
+        st.markdown(f"Attempt {line.number}: submitted {_when(line.finished_at)}{how}; {result}.")
+    if item.best_score is not None and len([h for h in item.history if h.score is not None]) > 1:
+        st.markdown(f"Best score so far: **{item.best_score:.0%}**")
+
+
+def _open(me, attempt_id: int, number: int) -> None:  # type: ignore[no-untyped-def]
+    """Resume one attempt; if its time ran out meanwhile, it is submitted and its result shown."""
+    with write_session() as session:
+        running = resume_attempt(session=session, actor=me, attempt_id=attempt_id)
+    if not running:
+        S.as_flash = ("warning", f"Time ran out on attempt {number}: it was submitted as it stood.")
+    S.as_attempt = attempt_id
+    st.rerun()
+
+
+def _start(me, item: AssignmentStatus) -> None:  # type: ignore[no-untyped-def]
+    a = item.assignment
+    number = item.attempts_used + 1
+    if item.attempts_left is None:
+        label, note = f"Start attempt {number}", "Attempts are unlimited."
+    else:
+        label = f"Start attempt {number} of {a.attempts_allowed}"
+        left = item.attempts_left
+        note = "This is your last attempt." if left == 1 else f"{left} attempts left; starting uses one."
+    if a.time_limit_s:
+        note += f" The {a.time_limit_s // 60} min timer starts at once."
+    st.caption(note)
+    if st.button(label, key=f"start-{a.id}", type="primary"):
+        try:
+            with write_session() as session:
+                S.as_attempt = start_attempt(session=session, actor=me, assignment_id=a.id)
+            st.rerun()
+        except (AssignmentError, AccessDenied) as exc:
+            st.error(str(exc))
+
+
 def _list(me) -> None:  # type: ignore[no-untyped-def]
     with st.form("join"):
         code = st.text_input("Join a cohort", placeholder="the code your instructor gave you, e.g. K7PQ2MXA")
@@ -51,7 +125,7 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
                 st.success(f"You joined {plain(cohort.name)}.")
             except (CohortError, AccessDenied) as exc:
                 st.error(str(exc))
-    with write_session() as session:
+    with write_session() as session:  # a write: attempts whose time ran out are submitted first
         items = learner_assignments(session=session, actor=me)
     if not items:
         st.info("No assignments yet. Join a cohort with its code; its assignments appear here.")
@@ -66,32 +140,39 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
                 f"{plain(item.cohort_name)} · {item.questions} questions · {limit} · opens {_when(a.opens_at)} · "
                 f"due {_when(a.due_at)} · attempts {item.attempts_used} of {allowed} · feedback: {FEEDBACK[a.feedback].lower()}"
             )
-            if item.best_score is not None:
-                st.write(f"Best score so far: {item.best_score:.0%}")
-            label = "Resume" if item.open_attempt_id else "Start"
-            if st.button(label, key=f"start-{a.id}", disabled=not item.can_start, type="primary"):
-                try:
-                    with write_session() as session:
-                        S.as_attempt = start_or_resume(session=session, actor=me, assignment_id=a.id)
-                    st.rerun()
-                except (AssignmentError, AccessDenied) as exc:
-                    st.error(str(exc))
+            _history(item)
+            if item.open_attempt_id:
+                number = next(h.number for h in item.history if h.attempt_id == item.open_attempt_id)
+                if st.button(f"Resume attempt {number}", key=f"resume-{a.id}", type="primary"):
+                    _open(me, item.open_attempt_id, number)
+            elif item.can_start:
+                _start(me, item)
             if item.reason:
                 st.caption(f"Cannot start: {item.reason}.")
 
 
 def _result(view) -> None:  # type: ignore[no-untyped-def]
-    st.success(f"Submitted. Score: {view.score:.0%} ({len(view.answers)} of {len(view.questions)} answered).")
+    when = _when(view.attempt.finished_at)
     if not view.feedback_visible:
-        st.info(f"Your answers are in. Feedback shows {FEEDBACK[view.assignment.feedback].lower()}.")
+        # Only that it is in, and when: a score would tell which answers were right.
+        st.success(f"Submitted at {when}.")
+        a = view.assignment
+        shows = (
+            f"after the due date, {_when(a.due_at)}"
+            if a.feedback == "after_due" and a.due_at
+            else FEEDBACK[a.feedback].lower()
+        )
+        st.info(f"Your answers are in. Your score and feedback show {shows}.")
         return
+    st.success(f"Submitted. Score: {view.score:.0%} ({len(view.answers)} of {len(view.questions)} answered).")
+    st.caption(f"Submitted at {when}.")
     for i, q in enumerate(view.questions, 1):
         got = view.answers.get(q.id)
         with st.expander(
             f"{i}. {topic_title(q.topic)}: {'right' if got and got['correct'] else 'not right'}"
         ):
             st.markdown(q.prompt)
-            st.text(f"Your answer: {shown_answer(got['answer']) if got else '(none)'}")
+            st.markdown(f"Your answer: {_saved(q, got['answer']) if got else '(none)'}")
             st.markdown("**Why**")
             st.markdown(q.explanation)
 
@@ -105,6 +186,7 @@ def _take(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
         st.error(str(exc))
         return
     st.subheader(plain(view.assignment.title))
+    _flash()
     if st.button("Back to my assignments"):
         S.pop("as_attempt", None)
         st.rerun()
@@ -119,13 +201,15 @@ def _take(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
         got = view.answers.get(q.id)
         with st.container(border=True):
             st.markdown(f"**{i}.** " + q.prompt)
+            saved = got["answer"] if got else None
             if got:
-                st.text(f"Saved: {shown_answer(got['answer'])}")
+                st.markdown(f"Saved: {_saved(q, saved)}")
                 if final:
                     (st.success if got["correct"] else st.error)("Right." if got["correct"] else "Not right.")
                     continue
             with st.form(f"as-{attempt_id}-{q.id}"):
-                answer = answer_widget(q, f"as-{attempt_id}-{q.id}-w")
+                # A key per saved answer: the form starts from what is saved, after a reload too.
+                answer = answer_widget(q, f"as-{attempt_id}-{q.id}-w{_digest(saved)}", initial=saved)
                 if st.form_submit_button("Save answer" if not got else "Change answer"):
                     if answer is None:
                         st.warning("Give an answer before saving.")
@@ -161,4 +245,5 @@ if me.is_anonymous:
 if "as_attempt" in S:
     _take(me, S.as_attempt)
 else:
+    _flash()
     _list(me)

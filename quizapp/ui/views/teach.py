@@ -72,9 +72,16 @@ with tab_work:
             else f"**{plain(a.title)}** · {limit} · no due date"
         )
     st.subheader("New assignment")
+    if "teach_made" in st.session_state:  # set before the rerun that follows creating one
+        made_title = st.session_state.pop("teach_made")
+        st.success(f"Created {plain(made_title)}: its learners see it on their Assignments page.")
+        st.toast(f"Created {plain(made_title)}", icon=":material/check_circle:")
     how = st.radio("Choose questions", ["By topic, difficulty and count", "One by one"], horizontal=True)
-    with st.form("new_assignment"):
-        title = st.text_input("Title", max_chars=120)
+    # A new form (new widget keys) after each assignment made: it starts empty again, while a
+    # refused one keeps what was typed.
+    n = st.session_state.setdefault("teach_form", 0)
+    with st.form(f"new_assignment-{n}"):
+        title = st.text_input("Title", max_chars=120, key=f"asg-title-{n}")
         if how == "One by one":
             with read_session() as session:
                 pool = [
@@ -83,20 +90,26 @@ with tab_work:
                     if v.type != "open"
                 ]
             labels = {v.id: f"{topic_title(v.topic)} · {v.prompt.strip().splitlines()[0][:90]}" for v in pool}
-            picked = st.multiselect("Questions", list(labels), format_func=labels.get)
+            picked = st.multiselect("Questions", list(labels), format_func=labels.get, key=f"asg-picked-{n}")
             topics, levels, count = None, None, None
         else:
             picked = None
-            topics = st.multiselect("Topics (none = all)", list(TOPICS), format_func=topic_title)
-            levels = st.multiselect("Difficulty", [1, 2, 3], default=[1, 2, 3], format_func=DIFFICULTY.get)
-            count = st.number_input("How many questions", 1, 100, 10)
+            topics = st.multiselect(
+                "Topics (none = all)", list(TOPICS), format_func=topic_title, key=f"asg-topics-{n}"
+            )
+            levels = st.multiselect(
+                "Difficulty", [1, 2, 3], default=[1, 2, 3], format_func=DIFFICULTY.get, key=f"asg-levels-{n}"
+            )
+            count = st.number_input("How many questions", 1, 100, 10, key=f"asg-count-{n}")
         c1, c2, c3 = st.columns(3)
-        minutes = c1.number_input("Time limit (minutes, 0 = none)", 0, 1440, 20)
-        attempts = c2.number_input("Attempts allowed (0 = unlimited)", 0, 100, 1)
-        feedback = c3.selectbox("Feedback shows", list(FEEDBACK), format_func=FEEDBACK.get, index=1)
+        minutes = c1.number_input("Time limit (minutes, 0 = none)", 0, 1440, 20, key=f"asg-minutes-{n}")
+        attempts = c2.number_input("Attempts allowed (0 = unlimited)", 0, 100, 1, key=f"asg-attempts-{n}")
+        feedback = c3.selectbox(
+            "Feedback shows", list(FEEDBACK), format_func=FEEDBACK.get, index=1, key=f"asg-feedback-{n}"
+        )
         d1, d2 = st.columns(2)
-        opens = d1.date_input("Opens (UTC)", value=None)
-        due = d2.date_input("Due (UTC, end of day)", value=None)
+        opens = d1.date_input("Opens (UTC)", value=None, key=f"asg-opens-{n}")
+        due = d2.date_input("Due (UTC, end of day)", value=None, key=f"asg-due-{n}")
         if st.form_submit_button("Create assignment", type="primary"):
             try:
                 with write_session() as session:
@@ -115,7 +128,8 @@ with tab_work:
                         opens_at=datetime.combine(opens, time.min, tzinfo=UTC) if opens else None,
                         due_at=datetime.combine(due, time.max, tzinfo=UTC) if due else None,
                     )
-                st.success(f"Created {plain(made.title)}.")
+                st.session_state.teach_made = made.title
+                st.session_state.teach_form = n + 1
                 st.rerun()
             except (AssignmentError, AccessDenied) as exc:
                 st.error(str(exc))
