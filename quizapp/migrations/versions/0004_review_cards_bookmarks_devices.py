@@ -153,19 +153,23 @@ def upgrade() -> None:
         batch_op.create_index("ix_reviewlog_user_time", ["user_id", "reviewed_at"], unique=False)
 
     op.create_index("ix_question_deck", "question", ["active", "kind", "difficulty", "topic", "id"])
-    with op.batch_alter_table("attempt", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("plan", sa.JSON(), nullable=True))
-        batch_op.add_column(
-            sa.Column("cards_applied", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # Plain ADD COLUMN on both engines: batch mode would copy the attempt table on SQLite, which the
+    # answers' foreign keys refuse once there is data.
+    op.add_column("attempt", sa.Column("plan", sa.JSON(), nullable=True))
+    op.add_column("attempt", sa.Column("cards_applied", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.execute(sa.text("UPDATE attempt SET cards_applied = :t").bindparams(t=True))
 
 
 def downgrade() -> None:
     op.drop_index("ix_question_deck", table_name="question")
-    with op.batch_alter_table("attempt", schema=None) as batch_op:
-        batch_op.drop_column("cards_applied")
-        batch_op.drop_column("plan")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite (3.35+) drops a plain column in place; batch mode would copy the table, and with
+        # foreign keys on, the answers that point at attempts refuse the old table's DROP.
+        op.execute("ALTER TABLE attempt DROP COLUMN cards_applied")
+        op.execute("ALTER TABLE attempt DROP COLUMN plan")
+    else:
+        op.drop_column("attempt", "cards_applied")
+        op.drop_column("attempt", "plan")
 
     with op.batch_alter_table("reviewlog", schema=None) as batch_op:
         batch_op.drop_index("ix_reviewlog_user_time")
