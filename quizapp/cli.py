@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from quizapp.cli_demos import add_demo_commands
 from quizapp.cli_instructor import add_commands
 from quizapp.cli_review import add_commands as add_review_commands
 from quizapp.config import get_settings
@@ -166,10 +167,25 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
     except registry.KnobError as exc:
         print(f"{args.slug}: {exc}", file=sys.stderr)
         return 2
+    if args.budget is not None and not args.budget > 0:
+        print("--budget must be a number of seconds above 0", file=sys.stderr)
+        return 2
+    store = None
+    if args.stored:
+        from quizapp.demo_store import DbResultStore
+
+        store = DbResultStore()
     try:
-        # The time budget protects a shared server; a run from the command line may take what it needs.
+        # The time budget protects a shared server; a run from the command line may take what it needs
+        # unless --budget says otherwise.
         outcome = runtime.run_demo(
-            args.slug, params, seed=args.seed, device=args.device, use_cache=False, budget_s=0
+            args.slug,
+            params,
+            seed=args.seed,
+            device=args.device,
+            use_cache=store is not None,
+            store=store,
+            budget_s=args.budget or 0,
         )
     except runtime.DeviceUnavailable as exc:
         print(str(exc), file=sys.stderr)
@@ -181,11 +197,12 @@ def cmd_demo_run(args: argparse.Namespace) -> int:
     if args.json:
         _out(payload)
         return 0
-    print(f"{args.slug} on {payload['device']} in {payload['elapsed_s']:.2f} s")
+    print(f"{args.slug}: {outcome.message}")
     for k, v in payload["metrics"].items():
         print(f"  {k}: {v}")
     for c in payload["claims"]:
-        print(f"  [{'holds' if c['holds'] else 'FAILS'}] {c['statement']}")
+        mark = "not checked" if c["holds"] is None else "holds" if c["holds"] else "FAILS"
+        print(f"  [{mark}] {c['statement']}")
     return 0
 
 
@@ -264,8 +281,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--set", action="append", default=[], metavar="KNOB=VALUE")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--budget", type=float, metavar="SECONDS", help="stop the run after this many seconds")
+    s.add_argument("--stored", action="store_true", help="answer from stored results; store a finished run")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_demo_run)
+    add_demo_commands(demo, sub)  # demo warm, worker
 
     user = sub.add_parser("user", help="accounts").add_subparsers(dest="user_command", required=True)
     s = user.add_parser("add", help="add a user")
