@@ -51,6 +51,7 @@ __all__ = [
     "code_version",
     "concurrency_limit",
     "configure_threads",
+    "current_run",
     "default_budget_s",
     "default_threads",
     "outcome_json",
@@ -421,6 +422,7 @@ class _Run:
         self.told_at = self.t0
         self.checks = 0
         self.step: int | None = None
+        self.steps_total: int | None = None
 
     def check(self) -> bool:
         """Raise RunStopped past the deadline or once stop is set; tell the caller when it is time.
@@ -469,6 +471,23 @@ class _Run:
 
     def final_partial(self) -> Any:
         return self.build(time.perf_counter(), force=True)
+
+
+_local = threading.local()
+
+
+def current_run() -> dict[str, Any] | None:
+    """The run going on this thread (for a progress callback that wants to say where it is):
+    {step, steps_total, elapsed_s}, or None."""
+    state = getattr(_local, "state", None)
+    if state is None:
+        return None
+    return {
+        "step": state.step,
+        "steps_total": state.steps_total,
+        "elapsed_s": time.perf_counter() - state.t0,
+        "fraction": state.fraction,
+    }
 
 
 _hooks_lock = threading.Lock()
@@ -633,7 +652,9 @@ def run_demo(
         ctx = RunContext(
             device=dev, seed=seed, on_progress=state.progress, on_check=state.check, on_tick=state.tick
         )
+        state.steps_total = total
         set_current_check(state.check)
+        _local.state = state
         try:
             result = module.run(p, ctx)
         except RunStopped as exc:
@@ -641,6 +662,7 @@ def run_demo(
             result = None
         finally:
             set_current_check(None)
+            _local.state = None
         elapsed = time.perf_counter() - state.t0
         if dev.type == "cuda":
             torch.cuda.synchronize(dev)

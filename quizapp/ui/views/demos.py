@@ -1,4 +1,5 @@
 import time
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -43,9 +44,43 @@ def _gallery(note: str | None = None) -> None:
                 st.caption("Being built: this demo will show what the summary above describes.")
 
 
+def _store_once() -> None:
+    """Every server process answers runs stored by any of them (quizapp.demo_store)."""
+    if runtime._store is None:
+        from quizapp.demo_store import DbResultStore
+
+        runtime.set_store(DbResultStore())
+
+
+def _initial_seed() -> tuple[int, str | None]:
+    raw = st.query_params.get("seed", "0")
+    try:
+        seed = int(raw)
+    except ValueError:
+        return 0, f"The link's seed {raw!r} was refused: a whole number from 0 to {2**31 - 1} is needed."
+    if not 0 <= seed <= 2**31 - 1:
+        return 0, f"The link's seed {seed} was refused: a whole number from 0 to {2**31 - 1} is needed."
+    return seed, None
+
+
+def _page_gone() -> Callable[[], bool]:
+    """True once this browser tab is closed or has navigated away (its session is no longer active)."""
+    try:
+        from streamlit.runtime import Runtime
+        from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+        ctx = get_script_run_ctx()
+        if ctx is None or not Runtime.exists():
+            return lambda: False
+        instance, session_id = Runtime.instance(), ctx.session_id
+        return lambda: not instance.is_active_session(session_id)
+    except Exception:  # an older or test runtime: the Stop button and the budget still stop a run
+        return lambda: False
+
+
 def _initial_values(slug: str) -> tuple[dict, str | None]:
     """Knob values from the URL; on a bad value, the defaults and a message naming the knob."""
-    raw = {k: st.query_params[k] for k in st.query_params if k != "demo"}
+    raw = {k: st.query_params[k] for k in st.query_params if k not in ("demo", "seed")}
     try:
         return registry.parse_params(slug, raw).model_dump(), None
     except registry.KnobError as exc:
@@ -86,11 +121,22 @@ def _widget(k, value, key: str):  # type: ignore[no-untyped-def]
     return st.text_input(label + " (comma-separated)", value=text, help=help_, key=key)
 
 
+def _figures(slug: str, outcome) -> list:  # type: ignore[no-untyped-def]
+    if outcome.figures is not None:  # answered from the store: plotly JSON
+        import plotly.graph_objects as go
+
+        return [go.Figure(f) for f in outcome.figures]
+    if outcome.result is None:
+        return []
+    return registry.load(slug).figures(outcome.result)
+
+
 def _draw(slug: str, outcome, slots) -> None:  # type: ignore[no-untyped-def]
-    module = registry.load(slug)
-    for i, fig in enumerate(module.figures(outcome.result)):
+    for i, fig in enumerate(_figures(slug, outcome)):
         if i < len(slots):
             slots[i].plotly_chart(fig, width="stretch", key=f"{slug}-final-{i}")
+    if outcome.stopped:
+        st.warning(outcome.message + " The charts and metrics show the run so far.")
     metrics = outcome.metrics
     if metrics:
         st.subheader("Metrics")
@@ -100,9 +146,14 @@ def _draw(slug: str, outcome, slots) -> None:  # type: ignore[no-untyped-def]
             cols[i % len(cols)].metric(name.replace("_", " "), shown)
     st.subheader("Claims checked by this run")
     for c in outcome.claims:
-        (st.success if c.holds else st.error)(("Holds: " if c.holds else "Does not hold: ") + c.statement)
-    how = "from the cache" if outcome.cached else f"in {outcome.elapsed_s:.2f} s"
-    st.caption(f"Ran on {outcome.device}, seed {outcome.seed}, {how}.")
+        if c.holds is None:
+            st.info("Not checked: the run stopped. " + c.statement)
+        else:
+            (st.success if c.holds else st.error)(("Holds: " if c.holds else "Does not hold: ") + c.statement)
+    if outcome.stopped and not outcome.claims:
+        st.info("Not checked: the run stopped before its claims could be read.")
+    if not outcome.stopped:
+        st.caption(outcome.message)
 
 
 def _demo(slug: str) -> None:
@@ -123,6 +174,9 @@ def _demo(slug: str) -> None:
     values, problem = _initial_values(slug)
     if problem:
         st.error(problem)
+    seed0, seed_problem = _initial_seed()
+    if seed_problem:
+        st.error(seed_problem)
     knobs = registry.knobs(slug)
     with st.form(f"knobs-{slug}"):
         cols = st.columns(3)
@@ -132,8 +186,14 @@ def _demo(slug: str) -> None:
                 chosen[k.name] = _widget(k, values[k.name], f"knob-{slug}-{k.name}")
         c1, c2 = st.columns(2)
         device = c1.selectbox("device", DEVICES, help="auto picks CUDA, then Apple MPS, then the CPU")
-        seed = c2.number_input("seed", min_value=0, max_value=2**31 - 1, value=0, step=1)
+        seed = c2.number_input("seed", min_value=0, max_value=2**31 - 1, value=seed0, step=1)
         run = st.form_submit_button("Run", type="primary")
+    stop = st.button("Stop", key=f"stop-{slug}", help="Stop the run going; its charts so far stay")
+    if stop:
+        going = S.pop("demo_going", None)
+        if going is not None and going.get("slug") == slug:
+            _draw_stopped(slug, going)
+            return
     if not run:
         last = S.get("demo_last", {}).get(slug)
         if last is not None:
@@ -144,7 +204,8 @@ def _demo(slug: str) -> None:
     except registry.KnobError as exc:
         st.error(f"Not run: {exc}")
         return
-    st.query_params.from_dict({"demo": slug, **registry.params_to_strings(params)})
+    st.query_params.from_dict({"demo": slug, **registry.params_to_strings(params), "seed": str(int(seed))})
+    _store_once()
     module = registry.load(slug)
     bar = st.progress(0.0, text="Starting...")
     status = st.empty()
@@ -154,31 +215,76 @@ def _demo(slug: str) -> None:
     def on_wait(position: int) -> None:
         status.info(f"Every trainer is busy: you are number {position} in the queue.")
 
+    going = {"slug": slug, "partial": None, "where": None}
+    S["demo_going"] = going  # what a Stop click (a rerun that interrupts this one) draws
+
     def on_progress(fraction: float, partial) -> None:  # type: ignore[no-untyped-def]
         status.empty()
+        going["where"] = runtime.current_run()
+        if partial is not None:
+            going["partial"] = partial
         bar.progress(fraction, text=f"Training... {fraction:.0%}")
         now = time.monotonic()
         if partial is not None and (now - last_draw[0] > 0.4 or fraction >= 1.0):
             last_draw[0] = now
-            for i, fig in enumerate(module.figures(partial)):
+            try:
+                figs = module.figures(partial)
+            except Exception:  # a partial caught mid-step may not draw; the next one will
+                return
+            for i, fig in enumerate(figs):
                 if i < len(slots):
                     slots[i].plotly_chart(fig, width="stretch", key=f"{slug}-live-{i}-{now}")
 
     try:
         outcome = runtime.run_demo(
-            slug, params, seed=int(seed), device=device, on_progress=on_progress, on_wait=on_wait
+            slug,
+            params,
+            seed=int(seed),
+            device=device,
+            on_progress=on_progress,
+            on_wait=on_wait,
+            stop=_page_gone(),
         )
     except runtime.DeviceUnavailable as exc:
         bar.empty()
         st.error(str(exc))
         return
-    except runtime.BudgetExceeded as exc:
+    # Kept on an exception (a Stop click interrupts this script with a rerun that draws it).
+    if S.get("demo_going") is going:
+        S.pop("demo_going", None)
+    if outcome.stopped:
         bar.empty()
-        st.warning(f"Stopped: {exc}. Try fewer steps or a smaller model.")
-        return
-    bar.progress(1.0, text="Done")
-    S.setdefault("demo_last", {})[slug] = outcome
+    else:
+        bar.progress(1.0, text="Done")
+        S.setdefault("demo_last", {})[slug] = outcome
     _draw(slug, outcome, slots)
+
+
+def _draw_stopped(slug: str, going: dict) -> None:
+    """After Stop: the run so far, its metrics, and its claims marked not checked."""
+    where = going.get("where") or {}
+    partial = going.get("partial")
+    module = registry.load(slug)
+    step, total = where.get("step"), where.get("steps_total")
+    at = f"step {step}" + (f" of {total}" if total else "") if step is not None else "the start"
+    st.warning(f"Stopped at {at} after {where.get('elapsed_s', 0.0):.1f} s, as you asked.")
+    if partial is None:
+        return
+    try:
+        for i, fig in enumerate(module.figures(partial)):
+            st.plotly_chart(fig, width="stretch", key=f"{slug}-stopped-{i}")
+        metrics = module.metrics(partial)
+        claims = module.claims(partial)
+    except Exception:
+        return
+    if metrics:
+        st.subheader("Metrics so far")
+        cols = st.columns(min(4, len(metrics)))
+        for i, (name, value) in enumerate(metrics.items()):
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            cols[i % len(cols)].metric(name.replace("_", " "), shown)
+    for c in claims:
+        st.info("Not checked: the run stopped. " + c.statement)
 
 
 slug = st.query_params.get("demo")
