@@ -32,7 +32,10 @@ init: install
 serve: install
 	$(BIN)/quizapp serve --server.port $(PORT)
 
-run: init serve
+# The server first; then, in the background, run and store every demo's defaults and linked presets.
+run: init
+	( sleep 5; nice $(BIN)/quizapp demo warm > data/demo-warm.log 2>&1 ) &
+	$(BIN)/quizapp serve --server.port $(PORT)
 
 # Browser tests drive Debian's chromium through Playwright; install it where it is missing.
 browser:
