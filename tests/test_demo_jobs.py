@@ -129,3 +129,34 @@ def test_a_worker_killed_mid_run_leaves_the_job_failed_not_hung(start_worker, re
     start_worker()
     nxt = demo_jobs.enqueue("softmax", {}, device="cpu", conn=redis_conn)
     assert not demo_jobs.follow(nxt, conn=redis_conn).stopped
+
+
+def test_the_page_runs_on_a_worker_when_redis_is_configured(start_worker, redis_conn, db):
+    """The demo page, with QUIZAPP_REDIS_URL set, enqueues the run; a worker trains it."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests.ui.conftest import APP
+
+    start_worker()
+    runtime.clear_cache()
+    previous = runtime.set_store(None)
+    try:
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.run()
+        at.switch_page("views/demos.py")
+        for k, v in {"demo": "softmax", "temperature": "3"}.items():
+            at.query_params[k] = v
+        at.run()
+        next(b for b in at.button if b.label == "Run").click().run()
+        assert not at.exception, at.exception
+        assert any(c.value.startswith("Ran on cpu") for c in at.caption)
+        assert DbResultStore(make_engine(db)).count("softmax") == 1
+        from rq import Queue
+        from rq.registry import FinishedJobRegistry
+
+        from quizapp.demo_jobs import QUEUE
+
+        finished = FinishedJobRegistry(queue=Queue(QUEUE, connection=redis_conn))
+        assert finished.count == 1  # trained and stored by the worker, not the page's process
+    finally:
+        runtime.set_store(previous)

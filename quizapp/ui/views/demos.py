@@ -218,9 +218,9 @@ def _demo(slug: str) -> None:
     going = {"slug": slug, "partial": None, "where": None}
     S["demo_going"] = going  # what a Stop click (a rerun that interrupts this one) draws
 
-    def on_progress(fraction: float, partial) -> None:  # type: ignore[no-untyped-def]
+    def on_progress(fraction: float, partial, where=None) -> None:  # type: ignore[no-untyped-def]
         status.empty()
-        going["where"] = runtime.current_run()
+        going["where"] = where or runtime.current_run()
         if partial is not None:
             going["partial"] = partial
         bar.progress(fraction, text=f"Training... {fraction:.0%}")
@@ -236,15 +236,11 @@ def _demo(slug: str) -> None:
                     slots[i].plotly_chart(fig, width="stretch", key=f"{slug}-live-{i}-{now}")
 
     try:
-        outcome = runtime.run_demo(
-            slug,
-            params,
-            seed=int(seed),
-            device=device,
-            on_progress=on_progress,
-            on_wait=on_wait,
-            stop=_page_gone(),
-        )
+        outcome = _run(slug, params, int(seed), device, on_progress, on_wait)
+    except _JobFailed as exc:
+        bar.empty()
+        st.error(f"The run failed: {exc}. The page is usable: press Run to try again.")
+        return
     except runtime.DeviceUnavailable as exc:
         bar.empty()
         st.error(str(exc))
@@ -258,6 +254,47 @@ def _demo(slug: str) -> None:
         bar.progress(1.0, text="Done")
         S.setdefault("demo_last", {})[slug] = outcome
     _draw(slug, outcome, slots)
+
+
+class _JobFailed(RuntimeError):
+    pass
+
+
+def _run(slug, params, seed, device, on_progress, on_wait):  # type: ignore[no-untyped-def]
+    """In this process, or, with QUIZAPP_REDIS_URL set, on a `quizapp worker` through Redis."""
+    from quizapp import demo_jobs
+
+    gone = _page_gone()
+    if demo_jobs.redis_url():
+        hit = runtime.lookup(runtime.run_key(slug, params, seed=seed, device=device))
+        if hit is not None:
+            return hit
+        try:
+            conn = demo_jobs.connect()
+        except demo_jobs.QueueUnavailable as exc:
+            st.caption(f"{exc}; running here instead.")
+        else:
+            job = demo_jobs.enqueue(
+                slug,
+                params.model_dump(mode="json"),
+                seed=seed,
+                device=device,
+                budget_s=runtime.default_budget_s(),
+                conn=conn,
+            )
+            try:
+                return demo_jobs.follow(
+                    job,
+                    on_progress=on_progress,
+                    on_wait=on_wait,
+                    should_stop=gone,
+                    conn=conn,
+                )
+            except demo_jobs.JobFailed as exc:
+                raise _JobFailed(str(exc)) from None
+    return runtime.run_demo(
+        slug, params, seed=seed, device=device, on_progress=on_progress, on_wait=on_wait, stop=gone
+    )
 
 
 def _draw_stopped(slug: str, going: dict) -> None:
