@@ -9,6 +9,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from quizapp import item_sums, review
+from quizapp.attempt_rules import apply_layout, new_layout, rules_for
 from quizapp.cohorts import is_enrolled, owned_cohort
 from quizapp.grading import grade
 from quizapp.identity import AccessDenied, Actor
@@ -111,6 +112,7 @@ def create_assignment(
     due_at: datetime | None = None,
     feedback: str = "after_submit",
     seed: int | None = None,
+    shuffle: bool = False,
 ) -> Assignment:
     """Questions are given one by one (`question_ids`) or drawn by topic, difficulty and count."""
     owned_cohort(session=session, actor=actor, cohort_id=cohort_id)
@@ -166,6 +168,7 @@ def create_assignment(
         opens_at=opens_at,
         due_at=due_at,
         feedback=feedback,
+        shuffle=shuffle,
     )
     session.add(assignment)
     session.flush()
@@ -192,10 +195,12 @@ def question_ids_of(*, session: Session, assignment_id: int) -> list[str]:
     return list(session.exec(stmt).all())
 
 
-def _window_state(a: Assignment, now: datetime) -> str:
+def _window_state(a: Assignment, now: datetime, due_at: datetime | None = None) -> str:
+    """upcoming | open | closed; `due_at` is the learner's own due date where an override moves it."""
+    due = as_utc(due_at if due_at is not None else a.due_at)
     if a.opens_at and now < as_utc(a.opens_at):
         return "upcoming"
-    if a.due_at and now >= as_utc(a.due_at):
+    if due and now >= due:
         return "closed"
     return "open"
 
@@ -284,11 +289,12 @@ def learner_assignments(
         select(Assignment, Cohort.name)
         .join(Cohort, Cohort.id == Assignment.cohort_id)
         .join(Enrollment, Enrollment.cohort_id == Cohort.id)
-        .where(Enrollment.user_id == actor.user_id)
+        .where(Enrollment.user_id == actor.user_id, col(Enrollment.removed_at).is_(None))
         .order_by(col(Assignment.due_at), col(Assignment.id))
     )
     out = []
     for a, cohort_name in session.exec(stmt).all():
+        rules = rules_for(session, a, actor.user_id)
         n = len(question_ids_of(session=session, assignment_id=a.id))  # type: ignore[arg-type]
         attempts = session.exec(
             select(Attempt)
@@ -313,9 +319,9 @@ def learner_assignments(
                 )
             )
         shown = [line.score for line in history if line.score is not None]
-        state = _window_state(a, now)
+        state = _window_state(a, now, rules.due_at)
         used = len(attempts)
-        left = None if not a.attempts_allowed else max(0, a.attempts_allowed - used)
+        left = None if not rules.attempts_allowed else max(0, rules.attempts_allowed - used)
         can, reason = True, ""
         if open_attempt is None:
             if state == "upcoming":
@@ -374,18 +380,31 @@ def start_attempt(*, session: Session, actor: Actor, assignment_id: int, now: da
     ).all()
     if any(t.state == "open" for t in attempts):
         raise AssignmentError(f"an attempt at {a.title!r} is still running: resume it")
-    state = _window_state(a, now)
+    cohort = session.get(Cohort, a.cohort_id)
+    if cohort is not None and cohort.archived_at is not None:
+        raise AssignmentError(f"the cohort {cohort.name!r} is archived: no new attempts")
+    rules = rules_for(session, a, actor.user_id)
+    state = _window_state(a, now, rules.due_at)
     if state == "upcoming":
         raise AssignmentError(f"{a.title!r} opens at {as_utc(a.opens_at):%Y-%m-%d %H:%M} UTC")
     if state == "closed":
-        raise AssignmentError(f"{a.title!r} was due at {as_utc(a.due_at):%Y-%m-%d %H:%M} UTC")
-    if a.attempts_allowed and len(attempts) >= a.attempts_allowed:
-        raise AssignmentError(f"all {a.attempts_allowed} attempt(s) at {a.title!r} are used")
-    deadline = now + timedelta(seconds=a.time_limit_s) if a.time_limit_s else None
-    if a.due_at and (deadline is None or as_utc(a.due_at) < deadline):
-        deadline = as_utc(a.due_at)
+        raise AssignmentError(f"{a.title!r} was due at {rules.due_at:%Y-%m-%d %H:%M} UTC")
+    if rules.attempts_allowed and len(attempts) >= rules.attempts_allowed:
+        raise AssignmentError(f"all {rules.attempts_allowed} attempt(s) at {a.title!r} are used")
+    deadline = now + timedelta(seconds=rules.time_limit_s) if rules.time_limit_s else None
+    if rules.due_at and (deadline is None or rules.due_at < deadline):
+        deadline = rules.due_at
+    layout = None
+    if a.shuffle:  # this attempt's own order, kept with it: a resume and a regrade see the same
+        ids = question_ids_of(session=session, assignment_id=a.id)  # type: ignore[arg-type]
+        layout = new_layout(list_questions(session=session, ids=ids))
     attempt = Attempt(
-        user_id=actor.user_id, mode="assignment", assignment_id=a.id, started_at=now, deadline_at=deadline
+        user_id=actor.user_id,
+        mode="assignment",
+        assignment_id=a.id,
+        started_at=now,
+        deadline_at=deadline,
+        layout=layout,
     )
     session.add(attempt)
     session.flush()
@@ -453,7 +472,7 @@ def view_attempt(
         session.flush()
     ids = question_ids_of(session=session, assignment_id=a.id)  # type: ignore[arg-type]
     by_id = {v.id: v for v in list_questions(session=session, ids=ids)}
-    questions = [by_id[q] for q in ids if q in by_id]
+    questions = apply_layout([by_id[q] for q in ids if q in by_id], attempt.layout)
     rows = session.exec(select(Response).where(Response.attempt_id == attempt_id)).all()
     answers = {r.question_id: {"answer": r.answer, "score": r.score, "correct": r.correct} for r in rows}
     left = None if deadline is None or attempt.state != "open" else max(0.0, (deadline - now).total_seconds())

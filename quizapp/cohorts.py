@@ -41,7 +41,9 @@ def owned_cohort(*, session: Session, actor: Actor, cohort_id: int) -> Cohort:
 
 
 def is_enrolled(*, session: Session, user_id: int, cohort_id: int) -> bool:
-    stmt = select(Enrollment.id).where(Enrollment.cohort_id == cohort_id, Enrollment.user_id == user_id)
+    stmt = select(Enrollment.id).where(
+        Enrollment.cohort_id == cohort_id, Enrollment.user_id == user_id, col(Enrollment.removed_at).is_(None)
+    )
     return session.exec(stmt).first() is not None
 
 
@@ -74,17 +76,29 @@ def join_cohort(*, session: Session, actor: Actor, code: str) -> Cohort:
         raise AccessDenied("sign in (or sign up) to join a cohort")
     normalised = code.strip().upper().replace(" ", "").replace("-", "")
     cohort = session.exec(select(Cohort).where(Cohort.join_code == normalised)).first()
-    if cohort is None:
+    if cohort is None or cohort.archived_at is not None:
         raise CohortError("no cohort has that join code; check it with your instructor")
     assert cohort.id is not None
-    if not is_enrolled(session=session, user_id=actor.user_id, cohort_id=cohort.id):
+    if is_enrolled(session=session, user_id=actor.user_id, cohort_id=cohort.id):
+        return cohort
+    if not cohort.join_open:
+        raise CohortError("this cohort is not taking new learners; ask your instructor")
+    # A learner the instructor removed comes back through a code that still admits (rotate it to stop that).
+    earlier = session.exec(
+        select(Enrollment).where(Enrollment.cohort_id == cohort.id, Enrollment.user_id == actor.user_id)
+    ).first()
+    if earlier is not None:
+        earlier.removed_at = None
+        session.add(earlier)
+    else:
         session.add(Enrollment(cohort_id=cohort.id, user_id=actor.user_id))
-        session.flush()
+    session.flush()
     return cohort
 
 
-def my_cohorts(*, session: Session, actor: Actor) -> list[Cohort]:
-    """Admins: all; instructors: the ones they own; learners: the ones they joined."""
+def my_cohorts(*, session: Session, actor: Actor, archived: bool = False) -> list[Cohort]:
+    """Admins: all; instructors: the ones they own; learners: the ones they joined (and were not
+    removed from). Archived cohorts only with `archived`."""
     if actor.user_id is None:
         return []
     if actor.role == "admin":
@@ -95,8 +109,10 @@ def my_cohorts(*, session: Session, actor: Actor) -> list[Cohort]:
         stmt = (
             select(Cohort)
             .join(Enrollment, Enrollment.cohort_id == Cohort.id)
-            .where(Enrollment.user_id == actor.user_id)
+            .where(Enrollment.user_id == actor.user_id, col(Enrollment.removed_at).is_(None))
         )
+    if not archived:
+        stmt = stmt.where(col(Cohort.archived_at).is_(None))
     return list(session.exec(stmt.order_by(Cohort.name)).all())
 
 
@@ -105,7 +121,7 @@ def roster(*, session: Session, actor: Actor, cohort_id: int) -> list[RosterEntr
     stmt = (
         select(User.id, User.username, Enrollment.joined_at)
         .join(Enrollment, Enrollment.user_id == User.id)
-        .where(Enrollment.cohort_id == cohort_id)
+        .where(Enrollment.cohort_id == cohort_id, col(Enrollment.removed_at).is_(None))
         .order_by(col(User.username))
     )
     return [RosterEntry(uid, name, joined) for uid, name, joined in session.exec(stmt).all()]

@@ -3,7 +3,7 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint, false, true
 from sqlmodel import Field, SQLModel
 
 
@@ -56,6 +56,8 @@ class Cohort(SQLModel, table=True):
     join_code: str = Field(index=True, unique=True, max_length=16)
     owner_id: int = Field(foreign_key="user.id", index=True)
     created_at: datetime = _ts()
+    archived_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))  # read-only
+    join_open: bool = Field(default=True, sa_column_kwargs={"server_default": true()})  # the code admits
 
 
 class Enrollment(SQLModel, table=True):
@@ -65,6 +67,8 @@ class Enrollment(SQLModel, table=True):
     cohort_id: int = Field(foreign_key="cohort.id", index=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     joined_at: datetime = _ts()
+    # Removed by the instructor: no longer in the cohort, their attempts kept and marked as removed.
+    removed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
 
 
 class Assignment(SQLModel, table=True):
@@ -79,6 +83,22 @@ class Assignment(SQLModel, table=True):
     due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     feedback: str = Field(default="after_submit", max_length=16)  # immediate | after_submit | after_due
     created_at: datetime = _ts()
+    # Each attempt draws its own question and choice order (stored in Attempt.layout).
+    shuffle: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+
+
+class AssignmentOverride(SQLModel, table=True):
+    """One learner's exceptions to an assignment's rules: extra attempts, a later due date, a longer
+    time limit (None: the assignment's own)."""
+
+    __table_args__ = (UniqueConstraint("assignment_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    user_id: int = Field(foreign_key="user.id")
+    extra_attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    time_limit_s: int | None = None
 
 
 class AssignmentQuestion(SQLModel, table=True):
@@ -138,6 +158,8 @@ class Attempt(SQLModel, table=True):
     # True once this attempt's answers have updated the learner's review cards (assignments whose
     # feedback waits for the due date update them only then, so the schedule leaks no result).
     cards_applied: bool = False
+    # A shuffled assignment attempt's order: {"seed", "questions": [ids], "choices": {id: [indices]}}.
+    layout: dict | None = Field(default=None, sa_column=Column(JSON))
 
 
 class ItemSum(SQLModel, table=True):

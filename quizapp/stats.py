@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from quizapp.bank.schema import TOPICS
 from quizapp.cohorts import is_enrolled, owned_cohort
 from quizapp.identity import AccessDenied, Actor
-from quizapp.item_sums import CHOICE_TYPES
+from quizapp.item_sums import CHOICE_TYPES, picked_choices
 from quizapp.models import (
     Assignment,
     AssignmentQuestion,
@@ -97,6 +97,7 @@ class Cell:
     last: float | None  # the score of the most recently finished attempt
     attempts: int  # finished attempts
     in_progress: bool  # an attempt is open now
+    last_attempt_id: int | None = None  # the most recently finished attempt (to review it)
 
     @property
     def completed(self) -> bool:
@@ -113,6 +114,7 @@ class GradebookRow:
     user_id: int
     username: str
     cells: dict[int, Cell]  # by assignment id; every assignment of the cohort has a cell
+    removed: bool = False  # taken out of the cohort by the instructor; their attempts are kept
 
     @property
     def completed(self) -> int:
@@ -124,12 +126,13 @@ class Gradebook:
     cohort_id: int
     cohort: str
     assignments: list[AssignmentColumn]
-    rows: list[GradebookRow]  # every enrolled learner, by username
+    rows: list[GradebookRow]  # every enrolled learner, by username; then removed ones with attempts
 
     def completion(self, assignment_id: int | None = None) -> float:
-        """Share of (learner, assignment) cells with a finished attempt; of one assignment if given."""
+        """Share of (learner, assignment) cells with a finished attempt; of one assignment if given.
+        Removed learners do not count."""
         ids = [a.id for a in self.assignments] if assignment_id is None else [assignment_id]
-        cells = [r.cells[i] for r in self.rows for i in ids]
+        cells = [r.cells[i] for r in self.rows if not r.removed for i in ids]
         return sum(c.completed for c in cells) / len(cells) if cells else 0.0
 
 
@@ -189,14 +192,16 @@ def _open_attempts(session: Session, cohort_id: int) -> set[tuple[int, int]]:
     return {(u, a) for u, a in session.exec(stmt).all()}
 
 
-def _learners(session: Session, cohort_id: int) -> list[tuple[int, str]]:
+def _learners(session: Session, cohort_id: int) -> list[tuple[int, str, bool]]:
+    """(id, username, removed): enrolled learners by username, then those removed from the cohort."""
     stmt = (
-        select(User.id, User.username)
+        select(User.id, User.username, col(Enrollment.removed_at).is_not(None))
         .join(Enrollment, col(Enrollment.user_id) == User.id)
         .where(Enrollment.cohort_id == cohort_id)
         .order_by(col(User.username))
     )
-    return [(int(i), name) for i, name in session.connection().execute(stmt)]
+    rows = [(int(i), name, bool(gone)) for i, name, gone in session.connection().execute(stmt)]
+    return sorted(rows, key=lambda r: r[2])
 
 
 def gradebook(*, session: Session, actor: Actor, cohort_id: int) -> Gradebook:
@@ -207,7 +212,10 @@ def gradebook(*, session: Session, actor: Actor, cohort_id: int) -> Gradebook:
     open_now = _open_attempts(session, cohort_id)
     sizes = [(a.id, nq) for a, nq in assignments]
     rows = []
-    for user_id, username in _learners(session, cohort_id):
+    has_attempts = {u for u, _ in tallies}
+    for user_id, username, removed in _learners(session, cohort_id):
+        if removed and user_id not in has_attempts:
+            continue
         cells = {}
         for a_id, nq in sizes:
             t = tallies.get((user_id, a_id))  # type: ignore[arg-type]
@@ -215,8 +223,10 @@ def gradebook(*, session: Session, actor: Actor, cohort_id: int) -> Gradebook:
             if t is None:
                 cells[a_id] = Cell(None, None, 0, busy)
             else:
-                cells[a_id] = Cell(_fraction(t.best, nq), _fraction(t.last, nq), t.attempts, busy)
-        rows.append(GradebookRow(user_id, username, cells))  # type: ignore[arg-type]
+                cells[a_id] = Cell(
+                    _fraction(t.best, nq), _fraction(t.last, nq), t.attempts, busy, t.last_key[1]
+                )
+        rows.append(GradebookRow(user_id, username, cells, removed))  # type: ignore[arg-type]
     columns = [
         AssignmentColumn(a.id, a.title, nq, a.attempts_allowed, a.due_at)  # type: ignore[arg-type]
         for a, nq in assignments
@@ -383,6 +393,14 @@ class ItemStats:
     discrimination_index: float | None  # 100 x corrected item-total correlation; None when undefined
     flag: bool  # worth reviewing (see `needs_review`)
     choice_counts: dict[str, int] | None  # single/multi/truefalse: times each choice was picked
+    correct_choices: tuple[str, ...] = ()  # choice questions: the choices the key marks right
+
+    @property
+    def choice_shares(self) -> dict[str, float] | None:
+        """Share of the learners presented the question who picked each choice (blanks count in n)."""
+        if self.choice_counts is None:
+            return None
+        return {c: k / self.n if self.n else 0.0 for c, k in self.choice_counts.items()}
 
 
 def pearson(n: int, sx: float, sy: float, sxx: float, syy: float, sxy: float) -> float | None:
@@ -425,8 +443,9 @@ def _item(a_id: int, title: str, q: Question, data: dict[str, Any], acc: ItemSum
     r = pearson(n, sx, acc.sy, sxx, acc.syy, acc.sxy)
     disc = None if r is None else 100.0 * r
     item_varies = n >= 2 and n * sxx - sx * sx > 1e-10 * n * sxx
-    counts = None
+    counts, key = None, ()
     if q.type in CHOICE_TYPES:
+        key = tuple(picked_choices(data.get("answer")))
         counts = {c: acc.picks.get(c, 0) for c in _choices(data)}
         counts.update({c: k for c, k in acc.picks.items() if c not in counts})  # older versions' choices
     return ItemStats(
@@ -442,6 +461,7 @@ def _item(a_id: int, title: str, q: Question, data: dict[str, Any], acc: ItemSum
         discrimination_index=disc,
         flag=needs_review(facility, disc, n, item_varies),
         choice_counts=counts,
+        correct_choices=key,
     )
 
 
