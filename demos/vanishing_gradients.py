@@ -289,6 +289,8 @@ def metrics(result: Result) -> dict[str, float | int | str]:
 
 
 def _fmt_ratio(q: float) -> str:
+    if q == 0:
+        return "< 1e-300"  # underflowed: smaller than a double can show
     return f"{q:.2g}" if math.isfinite(q) else str(q)
 
 

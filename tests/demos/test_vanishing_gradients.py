@@ -285,3 +285,9 @@ def test_layer_gradients_recorded_on_both_paths(batchnorm):
     assert all(g is not None and g.shape == (2, 16, p.width) for g in grads)
     norms = vg._layer_grads(grads)
     assert norms.shape == (2, p.depth - 1) and torch.all(norms > 0)
+
+
+def test_an_underflowed_ratio_prints_as_below_the_smallest_double():
+    from demos.vanishing_gradients import _fmt_ratio
+
+    assert _fmt_ratio(0.0) == "< 1e-300" and _fmt_ratio(2.5e-7) == "2.5e-07"
