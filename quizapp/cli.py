@@ -227,6 +227,45 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    from quizapp.accounts import set_password
+    from quizapp.auth import AccountError
+    from quizapp.db import write_session
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("New password: ")
+        if getpass.getpass("Again: ") != password:
+            print("the passwords differ; nothing was changed", file=sys.stderr)
+            return 1
+    try:
+        with write_session() as session:
+            set_password(session=session, username=args.username, password=password)
+    except LookupError as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return 2
+    except AccountError as exc:
+        print(f"cannot change the password: {exc}", file=sys.stderr)
+        return 1
+    print(f"password changed for {args.username!r}; their sessions are signed out")
+    return 0
+
+
+def cmd_user_unlock(args: argparse.Namespace) -> int:
+    from quizapp.accounts import unlock
+    from quizapp.db import write_session
+
+    try:
+        with write_session() as session:
+            was = unlock(session=session, username=args.username)
+    except LookupError as exc:
+        print(str(exc).strip("'\""), file=sys.stderr)
+        return 2
+    print(f"unlocked {args.username!r}" if was else f"{args.username!r} was not locked")
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     from quizapp.db import write_session
     from quizapp.devices import purge
@@ -293,6 +332,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--role", required=True, choices=["learner", "instructor", "admin"])
     s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     s.set_defaults(func=cmd_user_add)
+    s = user.add_parser("passwd", help="set a user's password (clears a lockout, signs them out)")
+    s.add_argument("username")
+    s.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s.set_defaults(func=cmd_user_passwd)
+    s = user.add_parser("unlock", help="clear a sign-in lockout")
+    s.add_argument("username")
+    s.set_defaults(func=cmd_user_unlock)
 
     s = sub.add_parser("purge", help="drop expired anonymous identities and sessions")
     s.add_argument("--json", action="store_true")

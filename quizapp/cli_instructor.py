@@ -82,7 +82,11 @@ def cmd_sample_data(args: argparse.Namespace) -> int:
         try:
             with write_session() as session:
                 s = make_sample_data(
-                    session=session, learners=args.learners, cohort=args.cohort, seed=args.seed
+                    session=session,
+                    learners=args.learners,
+                    cohort=args.cohort,
+                    seed=args.seed,
+                    owner=args.owner,
                 )
         except SampleDataError as exc:
             raise _Stop(f"cannot make sample data: {exc}") from exc
@@ -158,6 +162,7 @@ def add_commands(sub: Any) -> None:
     s.add_argument("--learners", type=int, default=30, help="how many simulated learners (default 30)")
     s.add_argument("--cohort", default="Demo cohort", help="name of the new cohort (default 'Demo cohort')")
     s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--owner", metavar="USERNAME", help="an existing instructor who owns the cohort")
     s.set_defaults(func=cmd_sample_data)
 
     export = sub.add_parser("export", help="CSV exports of a cohort's results")

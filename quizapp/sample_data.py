@@ -168,8 +168,14 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "cohort"
 
 
-def _instructor(session: Session) -> tuple[User, str | None]:
-    user = session.exec(select(User).where(User.username == INSTRUCTOR)).first()
+def _instructor(session: Session, owner: str | None = None) -> tuple[User, str | None]:
+    """The cohort's owner: the named existing instructor (or admin), else the sample instructor,
+    created when missing."""
+    user = session.exec(select(User).where(User.username == (owner or INSTRUCTOR))).first()
+    if owner and user is None:
+        raise SampleDataError(f"no user called {owner!r} (--owner); add them with `quizapp user add`")
+    if owner and user is not None and user.role not in ("instructor", "admin"):
+        raise SampleDataError(f"{owner!r} is a {user.role}; the owner must be an instructor or an admin")
     if user is not None:
         if user.role not in ("instructor", "admin"):
             raise SampleDataError(
@@ -212,6 +218,7 @@ def make_sample_data(
     attempts: int = 2,
     completion: float = 0.9,
     retake: float = 0.35,
+    owner: str | None = None,
 ) -> SampleSummary:
     """Create the instructor (if missing), a cohort, `learners` enrolled learners, `assignments`
     assignments of `questions` bank questions each, and finished attempts: each learner finishes each
@@ -224,8 +231,8 @@ def make_sample_data(
     pools = [p for p in (_pool(v, rng) for v in bank) if p is not None]
     if not pools:
         raise SampleDataError("the question bank is empty: run `quizapp init` first")
-    owner, password = _instructor(session)
-    teacher = Actor(user_id=owner.id, role=owner.role)
+    owner_user, password = _instructor(session, owner)
+    teacher = Actor(user_id=owner_user.id, role=owner_user.role)
     try:
         group = create_cohort(session=session, actor=teacher, name=cohort)
     except CohortError as exc:
@@ -288,7 +295,7 @@ def make_sample_data(
         cohort_id=group.id,
         cohort=cohort,
         join_code=group.join_code,
-        instructor=owner.username,
+        instructor=owner_user.username,
         instructor_password=password,
         learners=learners,
         assignments=titles,
