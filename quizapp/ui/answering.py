@@ -38,3 +38,18 @@ def shown_answer(answer) -> str:  # type: ignore[no-untyped-def]
     if isinstance(answer, list):
         return "; ".join(map(str, answer))
     return str(answer)
+
+
+def answer_from_state(q: QuestionView, key: str):  # type: ignore[no-untyped-def]
+    """The answer that `answer_widget(q, key)` holds, read from session state: what a form's
+    submit callback sees before the script runs again."""
+    state, d = st.session_state, q.data
+    if q.type == "single":
+        return state.get(key)
+    if q.type == "multi":
+        return [c for i, c in enumerate(d["choices"]) if state.get(f"{key}-{i}")] or None
+    if q.type == "truefalse":
+        choice = state.get(key)
+        return None if choice is None else choice == "True"
+    value = state.get(key)
+    return (str(value).strip() or None) if value is not None else None

@@ -15,7 +15,7 @@ from quizapp.grading import AnswerError
 from quizapp.practice import submit_answer
 from quizapp.questions import QuestionView, get_question
 from quizapp.ui import common
-from quizapp.ui.answering import answer_widget, shown_answer
+from quizapp.ui.answering import answer_from_state, answer_widget, shown_answer
 from quizapp.ui.common import DIFFICULTY, TYPE_LABELS, demo_link, plain, topic_title
 from quizapp.ui.keys import keyboard
 
@@ -73,70 +73,108 @@ def _score_line(sit: sittings.Sitting) -> None:
     )
 
 
+def _flash(message: str) -> None:
+    """A message from a callback, shown where the page draws `_flashed()` in the run that follows."""
+    S["sit-flash"] = message
+
+
+def _flashed() -> None:
+    if message := S.pop("sit-flash", None):
+        st.warning(message)
+
+
+def _toggle_mark(question_id: str, on: bool) -> None:
+    with write_session() as session:
+        sittings.set_bookmark(session=session, actor=common.actor(), question_id=question_id, on=on)
+
+
 def bookmark_button(q: QuestionView, marked: bool | None = None) -> None:
     """A toggle to mark the question for later (the Practice page's *Marked* source)."""
-    me = common.actor()
     if marked is None:
         with read_session() as session:
-            marked = sittings.is_bookmarked(session=session, actor=me, question_id=q.id)
-    label = "Marked" if marked else "Mark for later"
-    icon = ":material/bookmark:" if marked else ":material/bookmark_border:"
-    if st.button(
-        label, icon=icon, key=f"mark-{q.id}-{marked}", help="Marked questions have their own filter"
-    ):
-        with write_session() as session:
-            sittings.set_bookmark(session=session, actor=me, question_id=q.id, on=not marked)
-        st.rerun()
+            marked = sittings.is_bookmarked(session=session, actor=common.actor(), question_id=q.id)
+    st.button(
+        "Marked" if marked else "Mark for later",
+        icon=":material/bookmark:" if marked else ":material/bookmark_border:",
+        key=f"mark-{q.id}-{marked}",
+        help="Marked questions have their own filter in Practice",
+        on_click=_toggle_mark,
+        args=(q.id, not marked),
+    )
 
 
-def _record(sit: sittings.Sitting, q: QuestionView, answer) -> None:  # type: ignore[no-untyped-def]
-    elapsed = int((time.monotonic() - _shown_at(sit.attempt_id, sit.pos)) * 1000)
+# Every action below runs in a callback, before the script runs: the run that follows draws its
+# result at once, so each click costs one script run, not two (no st.rerun after a state change).
+
+
+def _store(attempt_id: int, pos: int, question_id: str, answer) -> None:  # type: ignore[no-untyped-def]
+    elapsed = int((time.monotonic() - _shown_at(attempt_id, pos)) * 1000)
     try:
         with write_session() as session:
             submit_answer(
                 session=session,
                 actor=common.actor(),
-                attempt_id=sit.attempt_id,
-                question_id=q.id,
+                attempt_id=attempt_id,
+                question_id=question_id,
                 answer=answer,
                 time_taken_ms=elapsed,
             )
     except AnswerError as exc:
-        st.warning(str(exc).capitalize() + ".")
+        _flash(str(exc).capitalize() + ".")
+
+
+def _on_submit(attempt_id: int, pos: int, q: QuestionView, key: str) -> None:
+    answer = answer_from_state(q, key)
+    if answer is None:
+        _flash("Give an answer before submitting.")
         return
-    st.rerun()
+    _store(attempt_id, pos, q.id, answer)
+
+
+def _on_compare(key: str) -> None:
+    text = str(S.get(key) or "").strip()
+    if not text:
+        _flash("Write your answer first: the comparison only helps if you commit to one.")
+        return
+    S[key + "-draft"] = text
+
+
+def _on_rate_points(attempt_id: int, pos: int, q: QuestionView, key: str) -> None:
+    ticked = [i for i in range(len(q.data["key_points"])) if S.get(f"{key}-kp-{i}")]
+    _store(attempt_id, pos, q.id, {"text": S[key + "-draft"], "points": ticked})
 
 
 def _ask(sit: sittings.Sitting, q: QuestionView) -> None:
     key = f"sit-{sit.attempt_id}-{q.id}"
     keyboard(choices=2 if q.type == "truefalse" else len(q.data.get("choices") or []))
+    _flashed()
     if q.type != "open":
         with st.form(key + "-form"):
-            answer = answer_widget(q, key)
-            if st.form_submit_button("Submit", type="primary"):
-                if answer is None:
-                    st.warning("Give an answer before submitting.")
-                else:
-                    _record(sit, q, answer)
+            answer_widget(q, key)
+            st.form_submit_button(
+                "Submit", type="primary", on_click=_on_submit, args=(sit.attempt_id, sit.pos, q, key)
+            )
         return
     draft_key = key + "-draft"
     if draft_key not in S:
         with st.form(key + "-form"):
-            text = answer_widget(q, key)
+            answer_widget(q, key)
             st.caption("Write your answer as you would say it in an interview, then compare it with ours.")
-            if st.form_submit_button("Compare with the model answer", type="primary"):
-                if text is None:
-                    st.warning("Write your answer first: the comparison only helps if you commit to one.")
-                else:
-                    S[draft_key] = text
-                    st.rerun()
+            st.form_submit_button(
+                "Compare with the model answer", type="primary", on_click=_on_compare, args=(key,)
+            )
         return
     _open_answers(S[draft_key], q)
     with st.form(key + "-rate"):
         st.write("Which of these key points did your answer make?")
-        ticked = [i for i, p in enumerate(q.data["key_points"]) if st.checkbox(p, key=f"{key}-kp-{i}")]
-        if st.form_submit_button("Record my rating", type="primary"):
-            _record(sit, q, {"text": S[draft_key], "points": ticked})
+        for i, point in enumerate(q.data["key_points"]):
+            st.checkbox(point, key=f"{key}-kp-{i}")
+        st.form_submit_button(
+            "Record my rating",
+            type="primary",
+            on_click=_on_rate_points,
+            args=(sit.attempt_id, sit.pos, q, key),
+        )
 
 
 def _open_answers(text: str, q: QuestionView, ticked: list[int] | None = None) -> None:
@@ -195,29 +233,36 @@ def _ratings(sit: sittings.Sitting, res: sittings.Answered) -> None:
         )
     else:
         st.caption("Fully right. If it came at once, rate it Easy and it comes back later.")
+    _flashed()
     cols = st.columns(len(names))
     for i, (col, name) in enumerate(zip(cols, names, strict=True)):
-        label = f"{RATING_LABELS[name]} · {interval_text(previews[name])}"
-        if (
-            col.button(
-                label,
-                key=f"rate-{res.response_id}-{name}",
-                type="primary" if name == current else "secondary",
-                help=RATING_HELP[name],
-                shortcut=str(i + 1) if sit.mode == "review" else None,
-                width="stretch",
+        col.button(
+            f"{RATING_LABELS[name]} · {interval_text(previews[name])}",
+            key=f"rate-{res.response_id}-{name}",
+            type="primary" if name == current else "secondary",
+            help=RATING_HELP[name],
+            shortcut=str(i + 1) if sit.mode == "review" else None,
+            width="stretch",
+            on_click=_on_rerate,
+            args=(res.response_id, name),
+        )
+
+
+def _on_rerate(response_id: int, name: str) -> None:
+    try:
+        with write_session() as session:
+            review.rerate(
+                session=session, actor=common.actor(), response_id=response_id, rating=review.RATINGS[name]
             )
-            and name != current
-        ):
-            try:
-                with write_session() as session:
-                    review.rerate(
-                        session=session, actor=me, response_id=res.response_id, rating=review.RATINGS[name]
-                    )
-            except review.ReviewError as exc:
-                st.warning(str(exc).capitalize() + ".")
-                return
-            st.rerun()
+    except review.ReviewError as exc:
+        _flash(str(exc).capitalize() + ".")
+
+
+def _on_next(attempt_id: int, pos: int, mode: str, last: bool) -> None:
+    with write_session() as session:
+        sittings.advance(session=session, actor=common.actor(), attempt_id=attempt_id, from_pos=pos)
+    if last:
+        S[f"summary-{mode}"] = attempt_id
 
 
 def draw(sit: sittings.Sitting) -> None:
@@ -249,19 +294,20 @@ def draw(sit: sittings.Sitting) -> None:
     feedback(q, res)
     _ratings(sit, res)
     last = sit.pos + 1 >= len(sit.queue)
-    if st.button(
+    st.button(
         "See the session review" if last else "Next question",
         type="primary",
         key=f"next-{sit.attempt_id}-{sit.pos}",
         shortcut="Enter",
-    ):
-        with write_session() as session:
-            sittings.advance(
-                session=session, actor=common.actor(), attempt_id=sit.attempt_id, from_pos=sit.pos
-            )
-        if last:
-            S[f"summary-{sit.mode}"] = sit.attempt_id
-        st.rerun()
+        on_click=_on_next,
+        args=(sit.attempt_id, sit.pos, sit.mode, last),
+    )
+
+
+def _on_retry(mode: str, retry_mode: str, missed: list[str]) -> None:
+    with write_session() as session:
+        sittings.start(session=session, actor=common.actor(), mode=retry_mode, queue=missed, label="Retry")
+    S.pop(f"summary-{mode}", None)
 
 
 def summary(sit: sittings.Sitting, *, retry_mode: str = "practice") -> None:
@@ -277,16 +323,15 @@ def summary(sit: sittings.Sitting, *, retry_mode: str = "practice") -> None:
     c3.metric("Share", f"{score / len(answered):.0%}" if answered else "-")
     missed = [q for q, r in zip(sit.queue, results, strict=True) if r is not None and not r.correct]
     b1, b2 = st.columns(2)
-    if missed and b1.button(f"Retry the {len(missed)} I missed", type="primary", icon=":material/replay:"):
-        with write_session() as session:
-            sittings.start(
-                session=session, actor=common.actor(), mode=retry_mode, queue=missed, label="Retry"
-            )
-        S.pop(f"summary-{sit.mode}", None)
-        st.rerun()
-    if b2.button("Close the review", icon=":material/close:"):
-        S.pop(f"summary-{sit.mode}", None)
-        st.rerun()
+    if missed:
+        b1.button(
+            f"Retry the {len(missed)} I missed",
+            type="primary",
+            icon=":material/replay:",
+            on_click=_on_retry,
+            args=(sit.mode, retry_mode, missed),
+        )
+    b2.button("Close the review", icon=":material/close:", on_click=S.pop, args=(f"summary-{sit.mode}", None))
     st.markdown("#### Review of the session")
     with read_session() as session:
         views = {q: get_question(session=session, question_id=q) for q in sit.queue}

@@ -216,3 +216,29 @@ def test_the_running_score_marks_a_wrong_answer_red(app_db, ann, clock):
     score = at.metric[0]
     assert score.value == "0.0 / 1" and score.delta == "last answer wrong"
     assert score.proto.color == score.proto.MetricColor.RED
+
+
+def test_each_click_is_one_script_run(app_db, ann, clock, monkeypatch):
+    """Start, Submit, a rating, Mark, Next and Retry act in callbacks: none asks for a second run."""
+    import streamlit
+
+    reruns = []
+    real = streamlit.rerun
+
+    def counting(*args, **kwargs):
+        reruns.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(streamlit, "rerun", counting)
+    at = _practice(_app(), types=["truefalse", "single"])
+    at.radio[0].set_value(at.radio[0].options[1])
+    _click(at, "Submit")
+    _click(at, "Mark for later")
+    if any(b.label.startswith("Easy · ") for b in at.button):
+        _click(at, "Easy · ")
+    _click(at, "Next question")
+    at.radio[0].set_value(at.radio[0].options[1])
+    _click(at, "Submit")
+    _click(at, "See the session review")
+    _click(at, "Close the review")
+    assert reruns == []

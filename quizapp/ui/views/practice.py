@@ -17,43 +17,21 @@ SOURCES = {
 }
 
 
-def _setup() -> None:
-    st.caption("Pick what to practise. Questions come one at a time; each answer is graded at once.")
-    preset = [t for t in st.query_params.get_all("topic") if t in TOPICS]
-    source_preset = st.query_params.get("source")
-    with st.form("practice_setup"):
-        source = st.radio(
-            "Questions",
-            list(SOURCES),
-            index=list(SOURCES).index(source_preset) if source_preset in SOURCES else 0,
-            format_func=SOURCES.get,
-            horizontal=True,
-        )
-        topics = st.multiselect("Topics (none = all)", list(TOPICS), default=preset, format_func=topic_title)
-        c1, c2 = st.columns(2)
-        levels = c1.multiselect("Difficulty", [1, 2, 3], default=[1, 2, 3], format_func=DIFFICULTY.get)
-        kinds = c2.multiselect(
-            "Kinds",
-            ["quiz", "interview", "faq"],
-            default=["quiz", "interview"],
-            format_func=lambda k: {"quiz": "Quiz", "interview": "Interview", "faq": "FAQ"}[k],
-        )
-        types = st.multiselect("Question types (none = all)", list(TYPE_LABELS), format_func=TYPE_LABELS.get)
-        count = st.slider("How many questions", 5, 50, 10)
-        go = st.form_submit_button("Start", type="primary")
-    if not go:
-        return
+def _on_start() -> None:
+    """The setup form's callback: pick the questions and start the sitting before the page runs, so
+    the first question is drawn by the same run."""
+    source, kinds, levels = S["pr-source"], S["pr-kinds"], S["pr-levels"]
     if not kinds or not levels:
-        st.warning("Choose at least one kind and one difficulty.")
+        S["pr-flash"] = "Choose at least one kind and one difficulty."
         return
     me = actor()
     with read_session() as session:
         ids = pick_ids(
             session=session,
             kinds=kinds,
-            topics=topics or None,
+            topics=S["pr-topics"] or None,
             difficulties=levels,
-            types=types or None,
+            types=S["pr-types"] or None,
             seed=random.randrange(2**31),
         )
         if source == "mistakes":
@@ -62,19 +40,59 @@ def _setup() -> None:
         elif source == "marked":
             wanted = set(sittings.bookmarked(session=session, actor=me))
             ids = [q for q in ids if q in wanted]
-    ids = ids[:count]
+    ids = ids[: S["pr-count"]]
     if not ids:
-        empty = {
+        S["pr-flash"] = {
             "all": "No question matches those choices. Widen the topics, difficulty or types.",
             "mistakes": "No mistakes to practise among those choices: every last answer there was right.",
             "marked": "No marked question among those choices. Use *Mark for later* on any question.",
-        }
-        st.warning(empty[source])
+        }[source]
         return
     with write_session() as session:
         sittings.start(session=session, actor=me, mode="practice", queue=ids, label=SOURCES[source])
     S.pop("summary-practice", None)
-    st.rerun()
+
+
+def _setup() -> None:
+    st.caption("Pick what to practise. Questions come one at a time; each answer is graded at once.")
+    preset = [t for t in st.query_params.get_all("topic") if t in TOPICS]
+    source_preset = st.query_params.get("source")
+    with st.form("practice_setup"):
+        st.radio(
+            "Questions",
+            list(SOURCES),
+            index=list(SOURCES).index(source_preset) if source_preset in SOURCES else 0,
+            format_func=SOURCES.get,
+            horizontal=True,
+            key="pr-source",
+        )
+        st.multiselect(
+            "Topics (none = all)", list(TOPICS), default=preset, format_func=topic_title, key="pr-topics"
+        )
+        c1, c2 = st.columns(2)
+        c1.multiselect(
+            "Difficulty", [1, 2, 3], default=[1, 2, 3], format_func=DIFFICULTY.get, key="pr-levels"
+        )
+        c2.multiselect(
+            "Kinds",
+            ["quiz", "interview", "faq"],
+            default=["quiz", "interview"],
+            format_func=lambda k: {"quiz": "Quiz", "interview": "Interview", "faq": "FAQ"}[k],
+            key="pr-kinds",
+        )
+        st.multiselect(
+            "Question types (none = all)", list(TYPE_LABELS), format_func=TYPE_LABELS.get, key="pr-types"
+        )
+        st.slider("How many questions", 5, 50, 10, key="pr-count")
+        st.form_submit_button("Start", type="primary", on_click=_on_start)
+    if message := S.pop("pr-flash", None):
+        st.warning(message)
+
+
+def _on_end(attempt_id: int) -> None:
+    with write_session() as session:
+        sittings.abandon(session=session, actor=actor(), attempt_id=attempt_id)
+    S["summary-practice"] = attempt_id
 
 
 st.title("Practice")
@@ -89,11 +107,9 @@ with read_session() as session:
 
 if current is not None:
     with st.sidebar:
-        if st.button("End this session", icon=":material/stop_circle:"):
-            with write_session() as session:
-                sittings.abandon(session=session, actor=me, attempt_id=current.attempt_id)
-            S["summary-practice"] = current.attempt_id
-            st.rerun()
+        st.button(
+            "End this session", icon=":material/stop_circle:", on_click=_on_end, args=(current.attempt_id,)
+        )
     sitting.draw(current)
 elif finished is not None:
     sitting.summary(finished)

@@ -27,6 +27,22 @@ with read_session() as session:
     settings = review.get_settings(session=session, actor=me)
 
 
+def _on_start() -> None:
+    # The queue is read again here, at the click, so it is what is due now.
+    who = actor()
+    with write_session() as session:
+        queue = review.due(session=session, actor=who, tz=st.context.timezone).due
+        if queue:
+            sittings.start(session=session, actor=who, mode="review", queue=queue, label="Review")
+    S.pop("summary-review", None)
+
+
+def _on_end(attempt_id: int) -> None:
+    with write_session() as session:
+        sittings.abandon(session=session, actor=actor(), attempt_id=attempt_id)
+    S["summary-review"] = attempt_id
+
+
 def _overview() -> None:
     st.caption(
         "Spaced review brings back each question just before you would forget it (FSRS). Every graded "
@@ -41,13 +57,13 @@ def _overview() -> None:
         help=f"Questions whose review date has come; up to {settings.reviews_per_day} a day",
     )
     if due.total:
-        if st.button(
-            f"Review {due.total} now", type="primary", icon=":material/play_arrow:", shortcut="Enter"
-        ):
-            with write_session() as session:
-                sittings.start(session=session, actor=me, mode="review", queue=due.due, label="Review")
-            S.pop("summary-review", None)
-            st.rerun()
+        st.button(
+            f"Review {due.total} now",
+            type="primary",
+            icon=":material/play_arrow:",
+            shortcut="Enter",
+            on_click=_on_start,
+        )
     else:
         st.success("Nothing is due. Come back later, or practise something new.")
         st.page_link("views/practice.py", label="Practise", icon=":material/quiz:")
@@ -96,11 +112,9 @@ def _settings() -> None:
 
 if current is not None:
     with st.sidebar:
-        if st.button("End this review", icon=":material/stop_circle:"):
-            with write_session() as session:
-                sittings.abandon(session=session, actor=me, attempt_id=current.attempt_id)
-            S["summary-review"] = current.attempt_id
-            st.rerun()
+        st.button(
+            "End this review", icon=":material/stop_circle:", on_click=_on_end, args=(current.attempt_id,)
+        )
     sitting.draw(current)
 elif finished is not None:
     sitting.summary(finished)
