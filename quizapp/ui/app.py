@@ -50,10 +50,16 @@ if not me.is_anonymous:
             url_path="assignments",
         )
     )
+    pages["Learn"].append(
+        st.Page(VIEWS / "account_settings.py", title="Account", icon=":material/key:", url_path="account")
+    )
 # Menus follow the role; the domain checks the role again on every call.
 if me.role in ("instructor", "admin"):
     pages["Teach"] = [
-        st.Page(VIEWS / "teach.py", title="Cohorts and scores", icon=":material/school:", url_path="teach")
+        st.Page(VIEWS / "teach.py", title="Cohorts and scores", icon=":material/school:", url_path="teach"),
+        st.Page(
+            VIEWS / "attempt.py", title="Attempt review", icon=":material/fact_check:", url_path="attempt"
+        ),
     ]
 if me.role == "admin":
     pages.setdefault("Teach", []).append(

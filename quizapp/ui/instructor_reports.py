@@ -4,10 +4,67 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from quizapp.attempt_report import common_answers, learner_attempts
 from quizapp.db import read_session
 from quizapp.exports import gradebook_csv, items_csv, responses_csv
 from quizapp.stats import gradebook, item_analysis, learner_report, score_distribution, topic_heatmap
-from quizapp.ui.common import plain, topic_title
+from quizapp.ui.common import TYPE_LABELS, VIEWS, plain, topic_title
+from quizapp.ui.tz import show
+
+ATTEMPT_PAGE = str(VIEWS / "attempt.py")
+
+
+def question_text(prompt: str, width: int = 90) -> str:
+    """A question's prompt as one plain line: its first line, cut at `width` characters."""
+    first = " ".join(prompt.strip().splitlines()[0].split()) if prompt.strip() else ""
+    first = first.replace("`", "")
+    return first if len(first) <= width else first[: width - 1] + "…"
+
+
+def heatmap_figure(heat: dict) -> go.Figure:
+    """Learner x topic: every learner labelled (a row of 24 px each, however many), every cell
+    printed as a percentage, a colour bar with its scale in percent."""
+    n = len(heat["users"])
+    fig = go.Figure(
+        go.Heatmap(
+            z=heat["scores"],
+            x=heat["titles"],
+            y=heat["users"],
+            zmin=0,
+            zmax=1,
+            colorscale="RdYlGn",
+            texttemplate="%{z:.0%}",
+            textfont={"size": 11},
+            hovertemplate="%{y} · %{x}: %{z:.0%}<extra></extra>",
+            xgap=1,
+            ygap=1,
+            colorbar={
+                "title": {"text": "mean score", "side": "right"},
+                "tickformat": ".0%",
+                "tickvals": [0, 0.25, 0.5, 0.75, 1],
+                "thickness": 18,
+                "len": 1 if n < 8 else 0.6,
+                "lenmode": "fraction",
+            },
+        )
+    )
+    fig.update_yaxes(
+        tickmode="array",
+        tickvals=heat["users"],
+        ticktext=heat["users"],
+        autorange="reversed",
+        automargin=True,
+        title_text="learner",
+        type="category",
+    )
+    fig.update_xaxes(side="top", tickangle=-30, automargin=True, type="category")
+    fig.update_layout(
+        title={"text": "Accuracy by topic and learner", "y": 0.995, "yanchor": "top"},
+        height=max(320, 190 + 24 * n),
+        margin={"t": 130, "l": 10, "r": 10, "b": 20},
+    )
+    return fig
+
 
 PERCENT = st.column_config.NumberColumn(format="percent", min_value=0.0, max_value=1.0)
 
@@ -31,15 +88,22 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
         config[f"{a.title}: best"] = PERCENT
         config[f"{a.title}: last"] = PERCENT
         config[f"{a.title}: attempts"] = st.column_config.NumberColumn(format="%d")
+        config[f"{a.title}: review"] = st.column_config.LinkColumn(
+            help="Open the last finished attempt: every question, the answer given, the key and the score",
+            display_text="review last",
+        )
         if a.id in busy:
             config[f"{a.title}: in progress"] = st.column_config.CheckboxColumn()
     for row in book.rows:
-        line: dict[str, object] = {"learner": row.username}
+        line: dict[str, object] = {"learner": row.username + (" (removed)" if row.removed else "")}
         for a in book.assignments:
             cell = row.cells[a.id]
             line[f"{a.title}: best"] = cell.best
             line[f"{a.title}: last"] = cell.last
             line[f"{a.title}: attempts"] = cell.attempts_used
+            line[f"{a.title}: review"] = (
+                f"attempt?id={cell.last_attempt_id}" if cell.last_attempt_id else None
+            )
             if a.id in busy:
                 line[f"{a.title}: in progress"] = cell.in_progress
         table.append(line)
@@ -68,19 +132,7 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
         fig.update_layout(xaxis_tickformat=".0%")
         st.plotly_chart(fig, width="stretch")
     if heat["users"] and heat["topics"]:
-        fig = go.Figure(
-            go.Heatmap(
-                z=heat["scores"],
-                x=heat["titles"],
-                y=heat["users"],
-                zmin=0,
-                zmax=1,
-                colorscale="RdYlGn",
-                colorbar={"title": "score", "tickformat": ".0%"},
-            )
-        )
-        fig.update_layout(title="Accuracy by topic and learner", height=160 + 22 * len(heat["users"]))
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(heatmap_figure(heat), width="stretch")
 
     st.subheader("A learner")
     names = {m.user_id: m.username for m in members}
@@ -90,12 +142,27 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
     with read_session() as session:
         report = learner_report(session=session, actor=me, cohort_id=cohort.id, user_id=who)
     st.caption(f"Time spent on finished attempts: {report.total_time_ms / 60000:.1f} min")
+    with read_session() as session:
+        made = learner_attempts(session=session, actor=me, cohort_id=cohort.id, user_id=who)
+    if made:
+        labels = {
+            t: f"{title}: attempt {k}" + (" (in progress)" if state == "open" else "")
+            for t, title, k, state in made
+        }
+        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+        pick = c1.selectbox("Review an attempt", list(labels), index=len(labels) - 1, format_func=labels.get)
+        c2.page_link(
+            ATTEMPT_PAGE,
+            label="Open attempt review",
+            icon=":material/fact_check:",
+            query_params={"id": str(pick)},
+        )
     st.dataframe(
         [
             {
                 "assignment": a.assignment,
-                "started": a.started_at,
-                "finished": a.finished_at,
+                "started": show(a.started_at),
+                "finished": show(a.finished_at),
                 "score": a.score,
                 "answered": f"{a.answered} of {a.questions}",
             }
@@ -137,7 +204,8 @@ def items_section(me, cohort, tasks) -> None:  # type: ignore[no-untyped-def]
     st.dataframe(
         [
             {
-                "question": i.question_id,
+                "question": question_text(i.prompt),
+                "type": TYPE_LABELS.get(i.type, i.type),
                 "topic": topic_title(i.topic),
                 "answers": i.n,
                 "facility": round(i.facility, 3),
@@ -145,18 +213,58 @@ def items_section(me, cohort, tasks) -> None:  # type: ignore[no-untyped-def]
                 if i.discrimination_index is None
                 else round(i.discrimination_index, 1),
                 "review": "yes" if i.flag else "",
+                "id": i.question_id,
             }
             for i in items
         ],
         hide_index=True,
         width="stretch",
+        column_config={"question": st.column_config.TextColumn("question", width="large", pinned=True)},
     )
     st.download_button("Item analysis (CSV)", items_csv(items), file_name="items.csv", mime="text/csv")
+    with read_session() as session:
+        common = common_answers(session=session, actor=me, cohort_id=cohort.id, assignment_id=assignment_id)
+    st.subheader("What learners answered")
+    st.caption(
+        "Choice questions: the share of the learners presented the question who picked each choice "
+        "(a blank picks none), the key marked ✓. Numeric and short answers: the most common answers."
+    )
     for i in items:
-        if i.choice_counts:
-            with st.expander(f"{i.question_id}: how often each choice was picked"):
-                st.markdown(i.prompt)
-                for choice, n in i.choice_counts.items():
-                    st.text(f"{n:5d}  {choice}")
+        with st.expander(f"{question_text(i.prompt)} ({i.n} learner answer(s))"):
+            st.markdown(i.prompt)
+            if i.choice_shares is not None:
+                st.dataframe(
+                    [
+                        {
+                            "choice": choice,
+                            "key": "✓" if choice in i.correct_choices else "",
+                            "share": share,
+                            "picked": i.choice_counts[choice],  # type: ignore[index]
+                        }
+                        for choice, share in i.choice_shares.items()
+                    ],
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "share": st.column_config.ProgressColumn(
+                            format="percent", min_value=0.0, max_value=1.0
+                        ),
+                    },
+                    key=f"shares-{assignment_id}-{i.question_id}",
+                )
+            elif i.question_id in common:
+                st.dataframe(
+                    [
+                        {"answer": text, "right": "✓" if right else "", "learners": n}
+                        for text, n, right in common[i.question_id]
+                    ],
+                    hide_index=True,
+                    width="stretch",
+                    key=f"common-{assignment_id}-{i.question_id}",
+                )
+            else:
+                st.caption("No answers given yet.")
     if any(i.flag for i in items):
-        st.warning("Flagged questions: " + ", ".join(plain(i.question_id) for i in items if i.flag))
+        st.warning(
+            "Flagged questions: " + "; ".join(plain(question_text(i.prompt, 60)) for i in items if i.flag)
+        )

@@ -25,12 +25,14 @@ from quizapp.models import as_utc, utcnow
 from quizapp.questions import QuestionView
 from quizapp.ui.answering import answer_widget, shown_answer
 from quizapp.ui.common import actor, plain, topic_title
+from quizapp.ui.tz import show
 
 S = st.session_state
 
 
 def _when(dt: datetime | None) -> str:
-    return f"{as_utc(dt):%Y-%m-%d %H:%M} UTC" if dt else "none"
+    """In the viewer's time zone (the browser's; UTC where it does not say)."""
+    return show(as_utc(dt))
 
 
 def _digest(answer) -> str:  # type: ignore[no-untyped-def]

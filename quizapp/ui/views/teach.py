@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, time
+from datetime import time
 
 import streamlit as st
 
@@ -15,8 +15,9 @@ from quizapp.cohorts import CohortError, create_cohort, my_cohorts, roster
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied
 from quizapp.questions import list_questions
-from quizapp.ui import instructor_reports
+from quizapp.ui import course_manage, instructor_reports
 from quizapp.ui.common import DIFFICULTY, actor, plain, topic_title
+from quizapp.ui.tz import moment_input
 
 st.title("Teach")
 me = actor()
@@ -34,16 +35,25 @@ with st.expander("Create a cohort"), st.form("new_cohort"):
         except (CohortError, AccessDenied) as exc:
             st.error(str(exc))
 
+show_archived = st.toggle("Show archived cohorts", key="show-archived")
 with read_session() as session:
-    cohorts = my_cohorts(session=session, actor=me)
+    cohorts = my_cohorts(session=session, actor=me, archived=show_archived)
 if not cohorts:
     st.info("No cohorts yet: create one above, then share its join code with your learners.")
     st.stop()
 
 by_id = {c.id: c for c in cohorts}
-cohort_id = st.selectbox("Cohort", list(by_id), format_func=lambda i: by_id[i].name)
+cohort_id = st.selectbox(
+    "Cohort",
+    list(by_id),
+    format_func=lambda i: by_id[i].name + (" (archived)" if by_id[i].archived_at else ""),
+)
 cohort = by_id[cohort_id]
-st.caption(f"Join code: {cohort.join_code}")
+course_manage.show_flash()
+if cohort.archived_at:
+    st.caption("Archived: read-only.")
+else:
+    st.caption(f"Join code: {cohort.join_code}" + ("" if cohort.join_open else " (joining is turned off)"))
 
 with read_session() as session:
     sweep = expired_attempts_waiting(session=session)
@@ -56,21 +66,20 @@ with read_session() as session:
 
 tab_scores, tab_items, tab_work, tab_people = st.tabs(["Gradebook", "Item analysis", "Assignments", "Roster"])
 
+with tab_scores:
+    instructor_reports.gradebook_section(me, cohort, members)
+
+with tab_items:
+    instructor_reports.items_section(me, cohort, tasks)
+
 with tab_people:
-    st.write(f"{len(members)} learner(s)")
-    st.dataframe(
-        [{"learner": m.username, "joined": m.joined_at} for m in members], hide_index=True, width="stretch"
-    )
+    course_manage.cohort_settings(me, cohort, members)
 
 with tab_work:
     for a in tasks:
-        limit = f"{a.time_limit_s // 60} min" if a.time_limit_s else "untimed"
-        st.write(
-            f"**{plain(a.title)}** · {limit} · attempts {a.attempts_allowed or 'unlimited'} · due "
-            f"{a.due_at:%Y-%m-%d %H:%M} UTC"
-            if a.due_at
-            else f"**{plain(a.title)}** · {limit} · no due date"
-        )
+        course_manage.assignment_manager(me, cohort, a, members)
+    if cohort.archived_at:  # read-only: the last tab, so stopping here leaves the others drawn
+        st.stop()
     st.subheader("New assignment")
     if "teach_made" in st.session_state:  # set before the rerun that follows creating one
         made_title = st.session_state.pop("teach_made")
@@ -107,9 +116,9 @@ with tab_work:
         feedback = c3.selectbox(
             "Feedback shows", list(FEEDBACK), format_func=FEEDBACK.get, index=1, key=f"asg-feedback-{n}"
         )
-        d1, d2 = st.columns(2)
-        opens = d1.date_input("Opens (UTC)", value=None, key=f"asg-opens-{n}")
-        due = d2.date_input("Due (UTC, end of day)", value=None, key=f"asg-due-{n}")
+        shuffle = st.checkbox("Shuffle questions and choices per attempt", key=f"asg-shuffle-{n}")
+        opens = moment_input("Opens", None, f"asg-opens-{n}", time(0, 0))
+        due = moment_input("Due", None, f"asg-due-{n}", time(23, 59))
         if st.form_submit_button("Create assignment", type="primary"):
             try:
                 with write_session() as session:
@@ -125,17 +134,12 @@ with tab_work:
                         time_limit_s=int(minutes) * 60 or None,
                         attempts_allowed=int(attempts),
                         feedback=feedback,
-                        opens_at=datetime.combine(opens, time.min, tzinfo=UTC) if opens else None,
-                        due_at=datetime.combine(due, time.max, tzinfo=UTC) if due else None,
+                        opens_at=opens,
+                        due_at=due,
+                        shuffle=shuffle,
                     )
                 st.session_state.teach_made = made.title
                 st.session_state.teach_form = n + 1
                 st.rerun()
             except (AssignmentError, AccessDenied) as exc:
                 st.error(str(exc))
-
-with tab_scores:
-    instructor_reports.gradebook_section(me, cohort, members)
-
-with tab_items:
-    instructor_reports.items_section(me, cohort, tasks)

@@ -1,5 +1,6 @@
 import streamlit as st
 
+from quizapp.accounts import reset_password, unlock_user
 from quizapp.auth import ROLES, AccountError
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied
@@ -36,3 +37,26 @@ with st.form("role"):
             st.rerun()
         except (AccountError, AccessDenied) as exc:
             st.error(str(exc))
+
+st.subheader("Passwords and lockouts")
+st.caption("A reset password is shown once, here: pass it on; the user changes it on their Account page.")
+if "reset_shown" in st.session_state:
+    name, password = st.session_state.pop("reset_shown")
+    st.success(f"New password for {name} (shown only now): `{password}`")
+c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
+target = c1.selectbox("Account", list(by_id), format_func=lambda i: by_id[i].username, key="pw-target")
+if c2.button("Reset password"):
+    try:
+        with write_session() as session:
+            new = reset_password(session=session, actor=me, username=by_id[target].username)
+        st.session_state.reset_shown = (by_id[target].username, new)
+        st.rerun()
+    except (AccessDenied, LookupError) as exc:
+        st.error(str(exc))
+if c3.button("Unlock", disabled=by_id[target].locked_until is None, help="Clear a sign-in lockout"):
+    try:
+        with write_session() as session:
+            unlock_user(session=session, actor=me, username=by_id[target].username)
+        st.rerun()
+    except (AccessDenied, LookupError) as exc:
+        st.error(str(exc))
