@@ -26,6 +26,22 @@ TOPICS: dict[str, str] = {
     "data": "Data, splits and metrics",
     "hardware-frameworks": "Hardware and frameworks",
     "career": "Practical and career questions",
+    "quantization": "Quantization",
+    "distributed-training": "Distributed training",
+    "alignment": "Post-training and alignment",
+    "decoding-serving": "Decoding and serving language models",
+    "evaluation": "Evaluating language and generative models",
+    "diffusion": "Diffusion models",
+    "moe-scaling": "Mixture of experts and scaling laws",
+    "peft": "Parameter-efficient fine-tuning",
+    "self-supervised": "Contrastive and self-supervised learning",
+    "vision-tasks": "Detection and segmentation",
+    "compression": "Distillation and pruning",
+    "calibration": "Calibration and uncertainty",
+    "rag": "Retrieval-augmented generation",
+    "long-context": "Efficient long-context attention and state-space models",
+    "interpretability": "Interpretability",
+    "hyperparameters": "Hyperparameter search",
 }
 
 KINDS = ("faq", "interview", "quiz")
