@@ -182,6 +182,124 @@ def bench_batching(device: str, repeat: int) -> dict[str, tuple[float, float]]:
     return best
 
 
+def bench_overshoot(slugs: list[str], device: str, budget_s: float = 2.0) -> list[tuple[str, ...]]:
+    """Each demo at its heaviest in-bounds knobs with a budget: how far past it the run went, and the
+    longest silence between progress reports (targets: <= 1 s and <= 0.5 s)."""
+    from tests.demos.heavy import heaviest
+
+    rows = []
+    for slug in slugs:
+        t0 = time.perf_counter()
+        marks = [0.0]
+        out = runtime.run_demo(
+            slug,
+            heaviest(slug),
+            device=device,
+            budget_s=budget_s,
+            use_cache=False,
+            on_progress=lambda f, p, marks=marks, t0=t0: marks.append(time.perf_counter() - t0),
+        )
+        wall = time.perf_counter() - t0
+        marks.append(wall)
+        silence = max(b - a for a, b in zip(marks, marks[1:], strict=False))
+        over = f"{max(0.0, wall - budget_s):.2f}" if out.stopped else "finished"
+        rows.append((slug, over, f"{silence:.2f}", out.message))
+    return rows
+
+
+def bench_store(device: str, slugs: list[str], repeats: int = 40) -> list[tuple[str, ...]]:
+    """A stored result answered as a fresh process would (memory cache cleared): the database read, and
+    that plus rebuilding the plotly figures the page draws. SQLite in a temporary folder."""
+    import tempfile
+
+    import plotly.graph_objects as go
+
+    from quizapp.db import make_engine
+    from quizapp.demo_store import DbResultStore
+    from quizapp.migrate import upgrade
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        upgrade(url)
+        store = DbResultStore(make_engine(url))
+        for slug in slugs:
+            runtime.run_demo(slug, None, device=device, budget_s=0, store=store)
+            read, full = [], []
+            for _ in range(repeats):
+                runtime.clear_cache()
+                t0 = time.perf_counter()
+                out = runtime.run_demo(slug, None, device=device, store=store)
+                t1 = time.perf_counter()
+                [go.Figure(f) for f in out.figures or []]
+                full.append(time.perf_counter() - t0)
+                read.append(t1 - t0)
+                assert out.cached
+            rows.append(
+                (
+                    slug,
+                    f"{_p(read, 50) * 1000:.1f}",
+                    f"{_p(read, 95) * 1000:.1f}",
+                    f"{_p(full, 95) * 1000:.1f}",
+                )
+            )
+    return rows
+
+
+def _p(xs: list[float], q: int) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, round(q / 100 * (len(xs) - 1)))]
+
+
+def bench_workers(n_runs: int = 20) -> list[tuple[str, ...]]:
+    """n_runs queued demo runs (dropout, 100 steps, distinct seeds) through Redis with 1 and 2 worker
+    processes: wall time from the first enqueue to the last outcome. Skipped without Redis."""
+    import signal
+    import socket
+    import subprocess
+    import tempfile
+
+    from quizapp import demo_jobs
+    from quizapp.migrate import upgrade
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return [("(no Redis at 127.0.0.1:6379: skipped)", "", "", "")]
+    url = "redis://127.0.0.1:6379/14"
+    conn = demo_jobs.connect(url)
+    rows = []
+    for n_workers in (1, 2):
+        conn.flushdb()
+        with tempfile.TemporaryDirectory() as tmp:
+            db = f"sqlite:///{tmp}/bench.db"
+            upgrade(db)
+            env = {**os.environ, "QUIZAPP_REDIS_URL": url, "QUIZAPP_DATABASE_URL": db}
+            env["QUIZAPP_TORCH_THREADS"] = str(max(1, (os.cpu_count() or 1) // n_workers))
+            cmd = [sys.executable, "-m", "quizapp.cli", "worker"]
+            procs = [subprocess.Popen(cmd, env=env) for _ in range(n_workers)]
+            from rq import Queue, Worker
+
+            q = Queue(demo_jobs.QUEUE, connection=conn)
+            while Worker.count(queue=q) < n_workers:
+                time.sleep(0.2)
+            t0 = time.perf_counter()
+            jobs = [
+                demo_jobs.enqueue("dropout", {"steps": 100}, seed=i, device="cpu", conn=conn)
+                for i in range(n_runs)
+            ]
+            for j in jobs:
+                demo_jobs.follow(j, conn=conn)
+            wall = time.perf_counter() - t0
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+            for p in procs:
+                p.wait(timeout=30)
+        rows.append((str(n_workers), f"{wall:.2f}", f"{n_runs / wall * 60:.0f}", f"{wall / n_runs:.2f}"))
+    conn.flushdb()
+    return rows
+
+
 def _table(rows, header) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     line = "  ".join("-" * w for w in widths)
@@ -199,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--no-batching", action="store_true", help="skip the batched-against-one-by-one comparison"
     )
+    ap.add_argument("--no-serving", action="store_true", help="skip overshoot, stored answers and workers")
     args = ap.parse_args(argv)
 
     runtime.configure_threads(args.threads, force=True)
@@ -240,6 +359,17 @@ def main(argv: list[str] | None = None) -> int:
                 f"  final test accuracy ({fmt(BATCH_ACTS)}): batched "
                 f"{fmt(f'{a:.2f}' for a in acc['batched'])}; plain loop {fmt(f'{a:.2f}' for a in acc['plain'])}"
             )
+    if args.no_serving:
+        return 0
+    print("\nheaviest in-bounds knobs, budget 2 s (cpu): overshoot target <= 1 s, silence <= 0.5 s")
+    print(_table(bench_overshoot(slugs, "cpu"), ("demo", "overshoot_s", "longest_silence_s", "outcome")))
+    store_slugs = [s for s in ("vanishing-gradients", "dropout", "pooling", "how-models-learn") if s in slugs]
+    print("\nstored result answered (memory cache cleared, SQLite), target p95 <= 50 ms")
+    print(
+        _table(bench_store("cpu", store_slugs), ("demo", "read_p50_ms", "read_p95_ms", "with_figures_p95_ms"))
+    )
+    print("\n20 queued runs (dropout, 100 steps, distinct seeds) through Redis")
+    print(_table(bench_workers(), ("workers", "wall_s", "runs_per_min", "s_per_run")))
     return 0
 
 
