@@ -60,8 +60,18 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    cmd = [
+# Per-run costs that no user needs in production (measured in README's performance section): the full
+# garbage collection Streamlit runs after every script run, and watching every loaded module's file.
+PRODUCTION_FLAGS = ["--runner.postScriptGC=false", "--server.fileWatcherType=none", "--server.runOnSave=false"]
+
+
+def serve_command(streamlit_args: list[str]) -> list[str]:
+    """The streamlit command line `quizapp serve` runs; `--dev` (or QUIZAPP_DEV=1) keeps Streamlit's
+    development defaults: reload on file change, a collection after each run."""
+    args = list(streamlit_args)
+    dev = "--dev" in args or os.environ.get("QUIZAPP_DEV", "") in ("1", "true")
+    args = [a for a in args if a != "--dev"]
+    return [
         sys.executable,
         "-m",
         "streamlit",
@@ -70,8 +80,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "--server.headless=true",
         "--server.enableXsrfProtection=true",
         "--browser.gatherUsageStats=false",
-        *args.streamlit_args,
+        *([] if dev else PRODUCTION_FLAGS),
+        *args,
     ]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    cmd = serve_command(args.streamlit_args)
     sys.stdout.flush()
     # Become streamlit (no child process): a signal sent to `quizapp serve` reaches the server itself.
     os.execv(sys.executable, cmd)

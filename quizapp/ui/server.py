@@ -3,17 +3,36 @@
 `streamlit run quizapp/ui/server.py` finds `app` below and serves it with uvicorn.
 """
 
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from starlette.middleware import Middleware
 
 from quizapp.web.device import DeviceCookieMiddleware
+from quizapp.web.health import health_routes
 from quizapp.web.routes import auth_routes
+
+
+@asynccontextmanager
+async def _lifespan(_app: Any) -> AsyncIterator[None]:
+    """At start-up, torch's one-off costs (imports, threads, the first optimizer) are paid in a
+    background thread of the server process, so the first demo run is as fast as the second. Pages
+    still import torch only on the demos page; QUIZAPP_WARM_DEMOS=0 turns this off."""
+    if os.environ.get("QUIZAPP_WARM_DEMOS", "1") != "0":
+        from demos.runtime import warm_up
+
+        warm_up(background=True)
+    yield
+
 
 # The middleware gives each browser that loads a page its anonymous device cookie (quizapp/web/device.py).
 app = st.App(
     Path(__file__).resolve().parent / "app.py",
-    routes=auth_routes(),
+    routes=[*auth_routes(), *health_routes()],
     middleware=[Middleware(DeviceCookieMiddleware)],
+    lifespan=_lifespan,
 )

@@ -17,7 +17,9 @@ print("TORCH" if "torch" in sys.modules else "NO-TORCH")
 """
 
 
-@pytest.mark.parametrize("page", ["views/home.py", "views/faq.py", "views/practice.py", "views/progress.py"])
+@pytest.mark.parametrize(
+    "page", ["views/home.py", "views/faq.py", "views/practice.py", "views/review.py", "views/progress.py"]
+)
 def test_quiz_pages_do_not_import_torch(app_db, page):
     done = subprocess.run(
         [sys.executable, "-c", CHILD, page, APP], capture_output=True, text=True, timeout=120
