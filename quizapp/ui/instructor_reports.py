@@ -1,5 +1,7 @@
 """Gradebook and item-analysis sections of the Teach page: they ask quizapp.stats and draw."""
 
+import textwrap
+
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
@@ -57,11 +59,15 @@ def heatmap_figure(heat: dict) -> go.Figure:
         title_text="learner",
         type="category",
     )
-    fig.update_xaxes(side="top", tickangle=-30, automargin=True, type="category")
+    # Topic names wrapped onto short lines, level: long ones are neither cut nor tilted.
+    wrapped = ["<br>".join(textwrap.wrap(t, 16)) for t in heat["titles"]]
+    fig.update_xaxes(
+        side="top", tickangle=0, automargin=True, tickmode="array", tickvals=heat["titles"], ticktext=wrapped
+    )
     fig.update_layout(
         title={"text": "Accuracy by topic and learner", "y": 0.995, "yanchor": "top"},
-        height=max(320, 190 + 24 * n),
-        margin={"t": 130, "l": 10, "r": 10, "b": 20},
+        height=max(340, 260 + 24 * n),
+        margin={"t": 150, "l": 10, "r": 10, "b": 30},
     )
     return fig
 
