@@ -47,3 +47,45 @@ CHECKS = {
     "ssl-simclr-negatives-per-anchor": _ssl_simclr_negatives,
     "ssl-mae-visible-tokens": _ssl_mae_visible_tokens,
 }
+
+
+# ---- vision-tasks -------------------------------------------------------------------------
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    area = lambda r: (r[2] - r[0]) * (r[3] - r[1])  # noqa: E731
+    return inter / (area(a) + area(b) - inter)
+
+
+def _vision_iou():
+    return _iou((0, 0, 10, 10), (5, 5, 15, 15))
+
+
+def _vision_nms_survivors():
+    boxes = [((0, 0, 10, 10), 0.9), ((1, 1, 11, 11), 0.8), ((20, 20, 30, 30), 0.7), ((6, 0, 16, 10), 0.6)]
+    remaining = sorted(boxes, key=lambda b: -b[1])
+    kept = []
+    while remaining:
+        best = remaining.pop(0)
+        kept.append(best)
+        remaining = [b for b in remaining if _iou(best[0], b[0]) <= 0.5]
+    return len(kept)
+
+
+def _vision_dice():
+    pred = torch.zeros(100, dtype=torch.bool)
+    truth = torch.zeros(100, dtype=torch.bool)
+    pred[:60] = True  # 60 predicted pixels
+    truth[30:70] = True  # 40 true pixels, 30 of them shared with the prediction
+    assert int((pred & truth).sum()) == 30
+    return 2 * int((pred & truth).sum()) / (int(pred.sum()) + int(truth.sum()))
+
+
+CHECKS |= {
+    "vision-iou-two-boxes": _vision_iou,
+    "vision-nms-survivors": _vision_nms_survivors,
+    "vision-dice-from-counts": _vision_dice,
+}
