@@ -28,8 +28,70 @@ def _quant_int4_group_gb():
     return n * (bits + scale_bits / group) / 8 / 1e9
 
 
+# ---- distributed-training -----------------------------------------------------------------
+
+_BF16 = torch.finfo(torch.bfloat16).bits // 8
+_FP32 = torch.finfo(torch.float32).bits // 8
+
+
+def _ring_allreduce_sent_gb():
+    n_gpus, grad_bytes = 8, 1e9 * _BF16
+    reduce_scatter = all_gather = (n_gpus - 1) * grad_bytes / n_gpus
+    return (reduce_scatter + all_gather) / 1e9
+
+
+def _adam_state_bytes(n_params):
+    """Weights and grads in bf16, optimizer state (fp32 master, m, v) in fp32."""
+    return n_params * (_BF16 + _BF16), n_params * 3 * _FP32
+
+
+def _zero3_gb():
+    replicated, optimizer = _adam_state_bytes(7e9)
+    return (replicated + optimizer) / 8 / 1e9
+
+
+def _zero1_gb():
+    replicated, optimizer = _adam_state_bytes(7e9)
+    return (replicated + optimizer / 8) / 1e9
+
+
+def _pipeline_bubble():
+    stages, micro = 4, 12
+    slots = micro + stages - 1  # time slots of one pass; each stage is busy for `micro` of them
+    return (slots - micro) / slots
+
+
+# ---- alignment ----------------------------------------------------------------------------
+
+
+def _pairwise_logistic_loss(margin: float) -> float:
+    """-log sigmoid(margin), the Bradley-Terry loss shared by reward models and DPO."""
+    return torch.nn.functional.softplus(torch.tensor(-margin, dtype=torch.float64)).item()
+
+
+def _reward_model_loss():
+    return _pairwise_logistic_loss(1.5 - 0.3)
+
+
+def _kl_penalized_reward():
+    reward, beta, log_ratio = 2.0, 0.05, 12.0
+    return reward - beta * log_ratio
+
+
+def _dpo_loss():
+    beta, chosen_ratio, rejected_ratio = 0.1, 2.0, -1.0
+    return _pairwise_logistic_loss(beta * (chosen_ratio - rejected_ratio))
+
+
 CHECKS = {
     "quant-int8-scale-zero-point": _quant_zero_point,
     "quant-symmetric-int8-roundtrip": _quant_symmetric_roundtrip,
     "quant-int4-group-memory": _quant_int4_group_gb,
+    "dist-ring-allreduce-traffic": _ring_allreduce_sent_gb,
+    "dist-zero3-memory-per-gpu": _zero3_gb,
+    "dist-zero1-memory-per-gpu": _zero1_gb,
+    "dist-pipeline-bubble-fraction": _pipeline_bubble,
+    "align-reward-model-loss": _reward_model_loss,
+    "align-kl-penalized-reward": _kl_penalized_reward,
+    "align-dpo-loss-value": _dpo_loss,
 }
