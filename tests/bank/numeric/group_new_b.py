@@ -89,3 +89,36 @@ CHECKS |= {
     "vision-nms-survivors": _vision_nms_survivors,
     "vision-dice-from-counts": _vision_dice,
 }
+
+
+# ---- compression --------------------------------------------------------------------------
+
+
+def _compression_softened_probability():
+    return torch.softmax(torch.tensor([4.0, 2.0, 0.0], dtype=torch.float64) / 2.0, dim=0)[1].item()
+
+
+def _compression_iterative_pruning_remaining():
+    # Real magnitude pruning on a layer whose weights are all distinct, 20% of the survivors per round.
+    weight = torch.randperm(100_000, generator=torch.Generator().manual_seed(0)).double() + 1
+    mask = torch.ones_like(weight, dtype=torch.bool)
+    for _ in range(5):
+        alive = weight[mask]
+        k = round(0.2 * alive.numel())
+        threshold = alive.kthvalue(k).values
+        mask &= weight > threshold
+    return 100 * mask.sum().item() / weight.numel()
+
+
+def _compression_csr_break_even():
+    dense = torch.finfo(torch.float32).bits // 8  # bytes per entry, zero or not
+    per_nonzero = torch.finfo(torch.float32).bits // 8 + torch.iinfo(torch.int32).bits // 8
+    # sparse bytes (1 - s) * per_nonzero equal dense bytes at s = 1 - dense / per_nonzero
+    return 100 * (1 - dense / per_nonzero)
+
+
+CHECKS |= {
+    "compression-softened-probability": _compression_softened_probability,
+    "compression-iterative-pruning-remaining": _compression_iterative_pruning_remaining,
+    "compression-csr-break-even-sparsity": _compression_csr_break_even,
+}
