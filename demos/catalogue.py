@@ -120,6 +120,14 @@ _ENTRIES = [
         ("fundamentals",),
         "limitations",
     ),
+    DemoInfo(
+        "class-imbalance",
+        "Class imbalance",
+        "0.5% positives: class weights, resampling and threshold moving; precision, recall, PR curves "
+        "and the accuracy paradox.",
+        ("data", "loss-functions"),
+        "class_imbalance",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
