@@ -122,3 +122,33 @@ CHECKS |= {
     "compression-iterative-pruning-remaining": _compression_iterative_pruning_remaining,
     "compression-csr-break-even-sparsity": _compression_csr_break_even,
 }
+
+
+# ---- calibration --------------------------------------------------------------------------
+
+
+def _calibration_ece():
+    # Build the 100 predictions themselves, then bin them by confidence as ECE does.
+    conf, correct = [], []
+    for n, c, acc in ((50, 0.95, 0.80), (30, 0.75, 0.70), (20, 0.55, 0.60)):
+        conf += [c] * n
+        correct += [1.0] * round(acc * n) + [0.0] * (n - round(acc * n))
+    conf_t, correct_t = torch.tensor(conf, dtype=torch.float64), torch.tensor(correct, dtype=torch.float64)
+    edges = torch.tensor([0.5, 0.6, 0.8, 1.0], dtype=torch.float64)
+    ece = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+        in_bin = (conf_t > lo) & (conf_t <= hi)
+        if in_bin.any():
+            gap = (conf_t[in_bin].mean() - correct_t[in_bin].mean()).abs()
+            ece += in_bin.double().mean().item() * gap.item()
+    return ece
+
+
+def _calibration_temperature_max_probability():
+    return torch.softmax(torch.tensor([4.0, 0.0, 0.0], dtype=torch.float64) / 2.0, dim=0).max().item()
+
+
+CHECKS |= {
+    "calibration-ece-from-bins": _calibration_ece,
+    "calibration-temperature-max-probability": _calibration_temperature_max_probability,
+}
