@@ -20,7 +20,7 @@ from typing import Any
 QUEUE = "quizapp-demos"
 LIVENESS_S = 5.0  # no report from a started job for this long: its worker is gone
 REPORT_EVERY_S = 0.3  # the worker passes progress on at most this often
-NO_WORKER_S = 15.0  # a job queued this long with no worker listening fails with a message
+NO_WORKER_S = 60.0  # a job queued this long with no worker listening fails with a message
 STREAM_LEN = 64
 
 

@@ -62,6 +62,15 @@ def start_worker(redis_conn, db):
         env = {**os.environ, "QUIZAPP_REDIS_URL": REDIS_URL, "QUIZAPP_DATABASE_URL": db}
         p = subprocess.Popen([sys.executable, "-m", "quizapp.cli", "worker"], env=env)
         procs.append(p)
+        from rq import Queue, Worker
+
+        from quizapp.demo_jobs import QUEUE
+
+        q = Queue(QUEUE, connection=redis_conn)
+        deadline = time.monotonic() + 180  # torch's import is slow on a loaded machine
+        while Worker.count(queue=q) < sum(x.poll() is None for x in procs) and time.monotonic() < deadline:
+            assert p.poll() is None, "the worker exited at start-up"
+            time.sleep(0.2)
         return p
 
     yield start
