@@ -152,3 +152,27 @@ CHECKS |= {
     "calibration-ece-from-bins": _calibration_ece,
     "calibration-temperature-max-probability": _calibration_temperature_max_probability,
 }
+
+
+# ---- rag ----------------------------------------------------------------------------------
+
+
+def _rag_mrr():
+    first_relevant = [1, 3, None, 2]  # None: nothing relevant in the top 10
+    return sum(0.0 if r is None else 1 / r for r in first_relevant) / len(first_relevant)
+
+
+def _rag_recall_at_10():
+    # (relevant passage ids, top-10 retrieved ids) per question
+    queries = [
+        ({"a", "b", "c", "d"}, ["a", "x1", "b", "x2", "x3", "c", "x4", "x5", "x6", "x7", "d"]),
+        ({"e", "f"}, ["f", "y1", "e", "y2", "y3", "y4", "y5", "y6", "y7", "y8"]),
+    ]
+    recalls = [len(relevant & set(ranked[:10])) / len(relevant) for relevant, ranked in queries]
+    return sum(recalls) / len(recalls)
+
+
+CHECKS |= {
+    "rag-mean-reciprocal-rank": _rag_mrr,
+    "rag-recall-at-k": _rag_recall_at_10,
+}
