@@ -5,6 +5,9 @@ Quantization answers go through torch's own quantizers and observers; the rest a
 formulas the explanations teach, with the inputs written out as in the prompts.
 """
 
+import math
+from collections import Counter
+
 import torch
 
 # ---- quantization -------------------------------------------------------------------------
@@ -83,6 +86,56 @@ def _dpo_loss():
     return _pairwise_logistic_loss(beta * (chosen_ratio - rejected_ratio))
 
 
+# ---- decoding-serving ---------------------------------------------------------------------
+
+
+def _top_p_renormalised():
+    probs, p = torch.tensor([0.45, 0.25, 0.15, 0.08, 0.04, 0.03], dtype=torch.float64), 0.8
+    cumulative = probs.cumsum(0)
+    keep = int((cumulative < p).sum()) + 1  # the smallest prefix whose mass reaches p
+    nucleus = probs[:keep]
+    return (nucleus / nucleus.sum())[0].item()
+
+
+def _temperature_top_prob():
+    logits = torch.tensor([2.0, 1.0, 0.0], dtype=torch.float64)
+    return torch.softmax(logits / 0.5, dim=0)[0].item()
+
+
+def _speculative_tokens_per_pass():
+    alpha, proposals = 0.8, 4
+    # P(exactly i accepted) gives i + 1 tokens (the correction or the bonus token).
+    p_exact = [alpha**i * (1 - alpha) for i in range(proposals)] + [alpha**proposals]
+    return sum((i + 1) * p for i, p in enumerate(p_exact))
+
+
+def _kv_cache_sequences():
+    layers, kv_heads, head_dim, seq_len = 40, 8, 128, 4096
+    fp16 = torch.finfo(torch.float16).bits // 8
+    per_sequence = 2 * layers * kv_heads * head_dim * fp16 * seq_len
+    return (40 * 2**30) // per_sequence
+
+
+# ---- evaluation ---------------------------------------------------------------------------
+
+
+def _perplexity_from_probs():
+    probs = torch.tensor([0.5, 0.25, 0.125, 0.5], dtype=torch.float64)
+    return torch.exp(-probs.log().mean()).item()
+
+
+def _pass_at_k():
+    n, c, k = 10, 3, 5
+    return 1 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def _clipped_unigram_precision():
+    candidate, reference = ["the", "the", "the", "cat"], ["the", "cat", "sat", "on", "the", "mat"]
+    ref_counts = Counter(reference)
+    matches = sum(min(n, ref_counts[w]) for w, n in Counter(candidate).items())
+    return matches / len(candidate)
+
+
 CHECKS = {
     "quant-int8-scale-zero-point": _quant_zero_point,
     "quant-symmetric-int8-roundtrip": _quant_symmetric_roundtrip,
@@ -94,4 +147,11 @@ CHECKS = {
     "align-reward-model-loss": _reward_model_loss,
     "align-kl-penalized-reward": _kl_penalized_reward,
     "align-dpo-loss-value": _dpo_loss,
+    "decode-top-p-renormalised": _top_p_renormalised,
+    "decode-temperature-top-prob": _temperature_top_prob,
+    "decode-speculative-expected-tokens": _speculative_tokens_per_pass,
+    "decode-kv-cache-capacity": _kv_cache_sequences,
+    "eval-perplexity-from-token-probs": _perplexity_from_probs,
+    "eval-pass-at-k": _pass_at_k,
+    "eval-bleu-clipped-precision": _clipped_unigram_precision,
 }
