@@ -176,3 +176,25 @@ CHECKS |= {
     "rag-mean-reciprocal-rank": _rag_mrr,
     "rag-recall-at-k": _rag_recall_at_10,
 }
+
+
+# ---- long-context -------------------------------------------------------------------------
+
+
+def _long_context_window_ratio():
+    n, w = 32_768, 4_096
+    i = torch.arange(1, n + 1, dtype=torch.float64)  # token i sees i keys causally
+    full = i.sum()
+    windowed = torch.minimum(i, torch.tensor(float(w), dtype=torch.float64)).sum()
+    return (full / windowed).item()
+
+
+def _long_context_rope_interpolated_position():
+    trained, target, position = 4_096, 16_384, 10_000
+    return position * trained / target
+
+
+CHECKS |= {
+    "long-context-sliding-window-savings": _long_context_window_ratio,
+    "long-context-rope-interpolation-position": _long_context_rope_interpolated_position,
+}
