@@ -128,6 +128,13 @@ _ENTRIES = [
         ("data", "loss-functions"),
         "class_imbalance",
     ),
+    DemoInfo(
+        "vae",
+        "A variational autoencoder",
+        "A small VAE on the digits: the latent space, reconstructions, samples, and the KL weight's trade-off.",
+        ("generative-models",),
+        "vae",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
