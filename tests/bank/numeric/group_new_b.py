@@ -198,3 +198,35 @@ CHECKS |= {
     "long-context-sliding-window-savings": _long_context_window_ratio,
     "long-context-rope-interpolation-position": _long_context_rope_interpolated_position,
 }
+
+
+# ---- interpretability ---------------------------------------------------------------------
+
+
+def _integrated_gradients(f, x: torch.Tensor, baseline: torch.Tensor, steps: int = 2000) -> torch.Tensor:
+    """Integrated gradients by the midpoint rule along the straight path, gradients from autograd."""
+    alphas = (torch.arange(steps, dtype=torch.float64) + 0.5) / steps
+    path = (baseline + alphas[:, None] * (x - baseline)).requires_grad_(True)
+    (grads,) = torch.autograd.grad(f(path).sum(), path)
+    return (x - baseline) * grads.mean(dim=0)
+
+
+def _interp_ig_linear():
+    w, b = torch.tensor([2.0, -1.0, 0.5], dtype=torch.float64), 1.0
+    x = torch.tensor([1.0, 3.0, 4.0], dtype=torch.float64)
+    attributions = _integrated_gradients(lambda z: z @ w + b, x, torch.zeros(3, dtype=torch.float64))
+    assert math.isclose(attributions.sum().item(), (x @ w).item(), abs_tol=1e-9)  # completeness
+    return attributions[1].item()
+
+
+def _interp_ig_product():
+    x = torch.tensor([2.0, 3.0], dtype=torch.float64)
+    attributions = _integrated_gradients(lambda z: z[:, 0] * z[:, 1], x, torch.zeros(2, dtype=torch.float64))
+    assert math.isclose(attributions.sum().item(), 6.0, abs_tol=1e-6)
+    return attributions[0].item()
+
+
+CHECKS |= {
+    "interp-integrated-gradients-linear": _interp_ig_linear,
+    "interp-integrated-gradients-product": _interp_ig_product,
+}
