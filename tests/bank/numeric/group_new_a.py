@@ -9,6 +9,7 @@ import math
 from collections import Counter
 
 import torch
+from torch import nn
 
 # ---- quantization -------------------------------------------------------------------------
 
@@ -136,6 +137,78 @@ def _clipped_unigram_precision():
     return matches / len(candidate)
 
 
+# ---- diffusion ----------------------------------------------------------------------------
+
+
+def _forward_noised():
+    x0, eps, alpha_bar = 0.8, -0.5, 0.64
+    return math.sqrt(alpha_bar) * x0 + math.sqrt(1 - alpha_bar) * eps
+
+
+def _x0_from_eps():
+    xt, eps_hat, alpha_bar = 0.5, 0.25, 0.36
+    return (xt - math.sqrt(1 - alpha_bar) * eps_hat) / math.sqrt(alpha_bar)
+
+
+def _cfg_combined():
+    eps_uncond, eps_cond, w = 0.2, 0.5, 7.5
+    return eps_uncond + w * (eps_cond - eps_uncond)
+
+
+def _latent_compression():
+    image = torch.empty(3, 512, 512, device="meta")
+    latent = torch.empty(4, 64, 64, device="meta")
+    return image.numel() / latent.numel()
+
+
+# ---- moe-scaling --------------------------------------------------------------------------
+
+
+def _moe_active_billions():
+    total, shared, experts, top_k = 47.0, 1.6, 8, 2
+    return shared + (total - shared) * top_k / experts
+
+
+def _load_balance_loss():
+    f = torch.tensor([0.4, 0.3, 0.2, 0.1], dtype=torch.float64)
+    p = torch.tensor([0.35, 0.3, 0.2, 0.15], dtype=torch.float64)
+    return (len(f) * (f * p).sum()).item()
+
+
+def _compute_optimal_tokens_billions():
+    return 7 * 20
+
+
+def _compute_optimal_params_billions():
+    flops, tokens_per_param = 1.2e23, 20
+    return math.sqrt(flops / (6 * tokens_per_param)) / 1e9
+
+
+# ---- peft ---------------------------------------------------------------------------------
+
+
+def _lora_qv_params():
+    rank, width, layers = 16, 4096, 32
+    per_matrix = sum(
+        p.numel()
+        for p in (
+            nn.Linear(width, rank, bias=False, device="meta").weight,  # A
+            nn.Linear(rank, width, bias=False, device="meta").weight,  # B
+        )
+    )
+    return per_matrix * 2 * layers  # query and value in every layer
+
+
+def _lora_scale():
+    alpha, rank = 16, 64
+    return alpha / rank
+
+
+def _qlora_base_gb():
+    n, bits, block, scale_bits = 65e9, 4, 64, 32
+    return n * (bits + scale_bits / block) / 8 / 1e9
+
+
 CHECKS = {
     "quant-int8-scale-zero-point": _quant_zero_point,
     "quant-symmetric-int8-roundtrip": _quant_symmetric_roundtrip,
@@ -154,4 +227,15 @@ CHECKS = {
     "eval-perplexity-from-token-probs": _perplexity_from_probs,
     "eval-pass-at-k": _pass_at_k,
     "eval-bleu-clipped-precision": _clipped_unigram_precision,
+    "diffusion-forward-noised-value": _forward_noised,
+    "diffusion-x0-from-predicted-noise": _x0_from_eps,
+    "diffusion-cfg-combined-prediction": _cfg_combined,
+    "diffusion-latent-compression": _latent_compression,
+    "moe-active-parameters": _moe_active_billions,
+    "moe-load-balance-loss-value": _load_balance_loss,
+    "moe-compute-optimal-tokens": _compute_optimal_tokens_billions,
+    "moe-compute-optimal-size": _compute_optimal_params_billions,
+    "peft-lora-qv-parameter-count": _lora_qv_params,
+    "peft-lora-scaling-factor": _lora_scale,
+    "peft-qlora-base-memory": _qlora_base_gb,
 }
