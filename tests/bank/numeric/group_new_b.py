@@ -230,3 +230,25 @@ CHECKS |= {
     "interp-integrated-gradients-linear": _interp_ig_linear,
     "interp-integrated-gradients-product": _interp_ig_product,
 }
+
+
+# ---- hyperparameters ----------------------------------------------------------------------
+
+
+def _hparams_random_search_hit():
+    p_top, trials = 0.05, 60
+    return 1 - (1 - p_top) ** trials
+
+
+def _hparams_successive_halving_epochs():
+    n, budget, eta, total = 81, 1, 3, 0
+    while n >= 1:
+        total += n * budget
+        n, budget = n // eta, budget * eta
+    return total
+
+
+CHECKS |= {
+    "hparams-random-search-top-fraction": _hparams_random_search_hit,
+    "hparams-successive-halving-budget": _hparams_successive_halving_epochs,
+}
