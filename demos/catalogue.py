@@ -135,6 +135,13 @@ _ENTRIES = [
         ("generative-models",),
         "vae",
     ),
+    DemoInfo(
+        "tokenization",
+        "Byte-pair encoding",
+        "BPE trained on a small text: the merges it learns, and vocabulary size against sequence length.",
+        ("nlp",),
+        "tokenization",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
