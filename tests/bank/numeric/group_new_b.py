@@ -252,3 +252,29 @@ CHECKS |= {
     "hparams-random-search-top-fraction": _hparams_random_search_hit,
     "hparams-successive-halving-budget": _hparams_successive_halving_epochs,
 }
+
+
+# ---- initialization-normalization (additions) ---------------------------------------------
+
+
+def _initnorm_constant_init_distinct_units():
+    gen = torch.Generator().manual_seed(0)
+    x, y = torch.randn(256, 10, generator=gen), torch.randint(0, 3, (256,), generator=gen)
+    model = nn.Sequential(nn.Linear(10, 64), nn.Tanh(), nn.Linear(64, 3))
+    for p in model.parameters():
+        nn.init.constant_(p, 0.5)
+    start = model[0].weight.detach().clone()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(100):
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+    hidden = model[0].weight.detach()
+    assert not torch.allclose(hidden, start)  # the weights did move, just not apart
+    # rows equal up to float rounding count as one unit
+    return len({tuple(row) for row in torch.round(hidden, decimals=5).tolist()})
+
+
+CHECKS |= {
+    "initnorm-constant-init-distinct-units": _initnorm_constant_init_distinct_units,
+}
