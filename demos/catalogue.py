@@ -142,6 +142,14 @@ _ENTRIES = [
         ("nlp",),
         "tokenization",
     ),
+    DemoInfo(
+        "attention",
+        "Attention in a tiny transformer",
+        "A one-layer transformer learns to reverse, copy or sort digits: attention maps per head, and "
+        "what scaling by sqrt(d_k) does.",
+        ("transformers", "nlp"),
+        "attention",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
