@@ -16,7 +16,7 @@ $(VENV)/.torch: $(BIN)/python
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.torch pyproject.toml
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[interview]'
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.installed
@@ -60,6 +60,7 @@ bench: dev
 	$(BIN)/python bench/serve.py
 	$(BIN)/python bench/answers.py
 	$(BIN)/python bench/imports.py
+	$(BIN)/python bench/keypoints.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

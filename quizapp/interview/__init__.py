@@ -1,0 +1,1 @@
+"""Mock interviews and key-point feedback on free-text answers."""
