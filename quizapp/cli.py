@@ -11,6 +11,7 @@ from typing import Any
 
 from quizapp.cli_demos import add_demo_commands
 from quizapp.cli_instructor import add_commands
+from quizapp.cli_interview import add_commands as add_interview_commands
 from quizapp.cli_review import add_commands as add_review_commands
 from quizapp.config import get_settings
 
@@ -361,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_commands(sub)  # sample-data, export gradebook|responses, stats items
     add_review_commands(sub)  # review due|answer
+    add_interview_commands(sub)  # interview score
     return p
 
 
