@@ -14,7 +14,7 @@ from quizapp.db import read_session, write_session
 from quizapp.grading import AnswerError
 from quizapp.practice import submit_answer
 from quizapp.questions import QuestionView, get_question
-from quizapp.ui import common
+from quizapp.ui import common, keypoint_feedback
 from quizapp.ui.answering import answer_from_state, answer_widget, shown_answer
 from quizapp.ui.common import DIFFICULTY, TYPE_LABELS, demo_link, plain, topic_title
 from quizapp.ui.keys import keyboard
@@ -141,7 +141,8 @@ def _on_compare(key: str) -> None:
 
 def _on_rate_points(attempt_id: int, pos: int, q: QuestionView, key: str) -> None:
     ticked = [i for i in range(len(q.data["key_points"])) if S.get(f"{key}-kp-{i}")]
-    _store(attempt_id, pos, q.id, {"text": S[key + "-draft"], "points": ticked})
+    answer = {"text": S[key + "-draft"], "points": ticked, **keypoint_feedback.verdict(S, key)}
+    _store(attempt_id, pos, q.id, answer)
 
 
 def _ask(sit: sittings.Sitting, q: QuestionView) -> None:
@@ -165,10 +166,13 @@ def _ask(sit: sittings.Sitting, q: QuestionView) -> None:
             )
         return
     _open_answers(S[draft_key], q)
+    found = keypoint_feedback.prefill(S, key, q.data, S[draft_key])
     with st.form(key + "-rate"):
         st.write("Which of these key points did your answer make?")
         for i, point in enumerate(q.data["key_points"]):
             st.checkbox(point, key=f"{key}-kp-{i}")
+            if i in found.evidence:
+                st.caption(f"Found in your answer: “{found.evidence[i]}”")
         st.form_submit_button(
             "Record my rating",
             type="primary",
