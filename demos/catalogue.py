@@ -150,6 +150,13 @@ _ENTRIES = [
         ("transformers", "nlp"),
         "attention",
     ),
+    DemoInfo(
+        "memory",
+        "Where training memory goes",
+        "Activation memory measured against batch size and depth, with gradient checkpointing and bfloat16.",
+        ("hardware-frameworks",),
+        "memory",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
