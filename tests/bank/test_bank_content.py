@@ -88,17 +88,7 @@ def test_demo_links_name_registered_demos_with_valid_presets():
             registry.parse_params(s.demo, s.demo_params)  # raises KnobError naming the knob
 
 
-def test_every_interview_question_links_a_demo_where_one_applies():
-    from demos.catalogue import CATALOGUE
-
-    # An author who checked that no demo shows the point tags the question `no-demo`.
-    covered = {t for d in CATALOGUE.values() for t in d.topics}
-    missing = [
-        s.id
-        for s in SPECS
-        if s.kind == "interview" and s.topic in covered and s.demo is None and "no-demo" not in s.tags
-    ]
-    assert not missing, f"interview questions on a topic a demo covers, with no demo link: {missing}"
+# Every interview question links a demo whose claims hold at its preset: tests/bank/test_interview_demos.py
 
 
 def _numeric_checks() -> dict:
