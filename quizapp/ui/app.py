@@ -37,6 +37,7 @@ pages = {
         st.Page(VIEWS / "faq.py", title="FAQ & search", icon=":material/search:", url_path="faq"),
         st.Page(VIEWS / "practice.py", title="Practice", icon=":material/quiz:", url_path="practice"),
         st.Page(VIEWS / "review.py", title="Review", icon=":material/event_repeat:", url_path="review"),
+        st.Page(VIEWS / "mock.py", title="Mock interview", icon=":material/timer:", url_path="mock"),
         st.Page(VIEWS / "progress.py", title="My progress", icon=":material/insights:", url_path="progress"),
         st.Page(VIEWS / "demos.py", title="Demos", icon=":material/science:", url_path="demos"),
     ],

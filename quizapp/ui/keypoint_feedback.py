@@ -58,3 +58,30 @@ def verdict(state: Any, key: str) -> dict[str, Any]:
     """What to store beside the learner's ticks: the server's own (grading ignores this key)."""
     found = state.get(key + "-server")
     return {"server_points": list(found.points)} if found is not None and found.available else {}
+
+
+def show_agreement(actor: Any) -> None:
+    """My progress: how often the learner's key-point ticks agree with the server's, per topic."""
+    from quizapp.bank.schema import TOPICS
+    from quizapp.db import read_session
+    from quizapp.interview.mock import agreement_by_topic
+
+    with read_session() as session:
+        rows = agreement_by_topic(session=session, actor=actor)
+    if not rows:
+        return
+    st.markdown(
+        "**Your key-point ticks against the server's** (open questions, Practice and mock interviews)"
+    )
+    st.dataframe(
+        [
+            {
+                "topic": TOPICS.get(r["topic"], r["topic"]),
+                "answers": r["answers"],
+                "agreement": f"{r['agreement']:.0%}",
+                "you tick more (+) or fewer (-) points, per answer": round(r["self_minus_server"], 2),
+            }
+            for r in rows
+        ],
+        hide_index=True,
+    )

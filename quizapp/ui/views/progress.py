@@ -9,6 +9,7 @@ from quizapp.db import read_session
 from quizapp.practice import accuracy_by_topic, history
 from quizapp.textutil import markdown_to_text
 from quizapp.ui.common import actor
+from quizapp.ui.keypoint_feedback import show_agreement
 
 st.title("My progress")
 me = actor()
@@ -135,6 +136,7 @@ with tab_topics:
         )
         fig.update_layout(height=120 + 32 * len(by_topic), xaxis_tickformat=".0%", margin={"l": 0, "r": 0})
         st.plotly_chart(fig, width="stretch")
+    show_agreement(me)
 
 with tab_history:
     st.dataframe(
