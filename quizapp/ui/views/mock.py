@@ -150,7 +150,10 @@ def _report(attempt_id: int, items: list[mock.ReportItem], editable: bool) -> No
                     }.get(flag, flag)
                 )
             found = set(server.get("points", []))
-            st.markdown("**Key points** (ticked: found by the server; correct it where it misjudged)")
+            if editable:
+                st.markdown("**Key points** (ticked: found by the server; correct it where it misjudged)")
+            else:
+                st.markdown("**Key points** (your ticks; *server: found* marks the server's verdict)")
             for i, point in enumerate(q.data["key_points"]):
                 key = f"mock-{attempt_id}-{q.id}-{i}"
                 if editable:
