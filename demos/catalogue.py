@@ -157,6 +157,14 @@ _ENTRIES = [
         ("hardware-frameworks",),
         "memory",
     ),
+    DemoInfo(
+        "quantization",
+        "Post-training quantization",
+        "A small digits network quantized to int8 and int4 after training: per-tensor and per-channel "
+        "scales, size in bytes and accuracy against bits.",
+        ("quantization", "compression"),
+        "quantization",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
