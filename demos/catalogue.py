@@ -165,6 +165,14 @@ _ENTRIES = [
         ("quantization", "compression"),
         "quantization",
     ),
+    DemoInfo(
+        "initialization",
+        "Weight initialisation and symmetry",
+        "Zero, constant, small random, Xavier and He initial weights on the same MLP: training loss, "
+        "and whether the hidden units ever become different.",
+        ("initialization-normalization",),
+        "initialization",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
