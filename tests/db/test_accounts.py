@@ -34,12 +34,10 @@ def _sign_in(engine, name, password):
 
 def test_change_own_password_needs_the_old_one(engine):
     who = _users(engine)
-    with pytest.raises(AccountError, match="current password"):
-        with write_session(engine) as s:
-            change_password(session=s, actor=who["ann"], old="wrong password!", new="a brand new password")
-    with pytest.raises(AccountError, match="at least"):
-        with write_session(engine) as s:
-            change_password(session=s, actor=who["ann"], old=PW, new="short")
+    with pytest.raises(AccountError, match="current password"), write_session(engine) as s:
+        change_password(session=s, actor=who["ann"], old="wrong password!", new="a brand new password")
+    with pytest.raises(AccountError, match="at least"), write_session(engine) as s:
+        change_password(session=s, actor=who["ann"], old=PW, new="short")
     with write_session(engine) as s:
         change_password(session=s, actor=who["ann"], old=PW, new="a brand new password")
     with pytest.raises(SignInError):
@@ -56,9 +54,8 @@ def test_admin_resets_a_password_once_and_unlocks(engine):
     with pytest.raises(SignInError):  # locked now, even with the right password
         _sign_in(engine, "ann", PW)
     for name in ("teach", "ann"):
-        with pytest.raises(AccessDenied):
-            with write_session(engine) as s:
-                unlock_user(session=s, actor=who[name], username="ann")
+        with pytest.raises(AccessDenied), write_session(engine) as s:
+            unlock_user(session=s, actor=who[name], username="ann")
     with write_session(engine) as s:
         assert unlock_user(session=s, actor=who["boss"], username="ann") is True
     assert _sign_in(engine, "ann", PW)
@@ -71,9 +68,8 @@ def test_admin_resets_a_password_once_and_unlocks(engine):
             x.revoked_at for x in s.exec(select(LoginSession)).all() if x.user_id == who["ann"].user_id
         )
     assert _sign_in(engine, "ann", new)
-    with pytest.raises(AccessDenied):
-        with write_session(engine) as s:
-            reset_password(session=s, actor=who["teach"], username="ann")
+    with pytest.raises(AccessDenied), write_session(engine) as s:
+        reset_password(session=s, actor=who["teach"], username="ann")
 
 
 def test_cli_user_passwd_and_unlock(db_url, engine, monkeypatch, capsys):

@@ -5,7 +5,6 @@ per-learner overrides, shuffled attempts, removing learners, join codes and arch
 from datetime import timedelta
 
 import pytest
-from sqlmodel import select
 
 from quizapp import stats
 from quizapp.assignments import (

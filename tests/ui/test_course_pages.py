@@ -208,9 +208,8 @@ def test_account_page_changes_the_password(klass, monkeypatch):
 def test_admin_resets_and_unlocks(klass, monkeypatch):
     engine, who, cid, a_id = klass
     for _ in range(LOCK_AFTER):
-        with pytest.raises(SignInError):
-            with write_session(engine) as s:
-                sign_in(session=s, username="ann", password="wrong wrong wrong")
+        with pytest.raises(SignInError), write_session(engine) as s:
+            sign_in(session=s, username="ann", password="wrong wrong wrong")
     at = _page(monkeypatch, who["boss"], "views/users.py")
     next(s for s in at.selectbox if s.label == "Account").select_index(0)  # ann, by username
     at.run()
