@@ -71,6 +71,11 @@ class AssignmentStatus:
     attempts_left: int | None = None  # None: unlimited (counting an open attempt as used)
     history: list[AttemptLine] = field(default_factory=list)  # oldest first
     feedback_visible: bool = False  # whether a finished attempt's score shows now
+    # The learner's own rules: the assignment's, with their override (extra attempts, a later due
+    # date, a longer time limit) applied.
+    due_at: datetime | None = None
+    time_limit_s: int | None = None
+    attempts_allowed: int = 1
 
 
 @dataclass
@@ -81,6 +86,7 @@ class AttemptView:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)  # question_id -> answer, score, correct
     seconds_left: float | None = None
     feedback_visible: bool = False
+    due_at: datetime | None = None  # the learner's own due date (with their override)
 
     @property
     def finished(self) -> bool:
@@ -306,7 +312,7 @@ def learner_assignments(
         history = []
         for number, t in enumerate(attempts, 1):
             done = t.state == "finished"
-            visible = done and feedback_visible(a, t, now)
+            visible = done and feedback_visible(a, t, now, rules.due_at)
             history.append(
                 AttemptLine(
                     number,
@@ -344,6 +350,9 @@ def learner_assignments(
                 attempts_left=left,
                 history=history,
                 feedback_visible=bool(shown),
+                due_at=rules.due_at,
+                time_limit_s=rules.time_limit_s,
+                attempts_allowed=rules.attempts_allowed,
             )
         )
     return out
@@ -452,11 +461,15 @@ def _own_assignment_attempt(
     return attempt, a
 
 
-def feedback_visible(a: Assignment, attempt: Attempt, now: datetime) -> bool:
+def feedback_visible(a: Assignment, attempt: Attempt, now: datetime, due_at: datetime | None = None) -> bool:
+    """Whether the attempt's score and feedback show now. `due_at`: the learner's own due date (an
+    override may extend it); with feedback after the due date, a learner who may still answer sees
+    nothing until their own due date has passed."""
     if a.feedback == "immediate":
         return True
-    if a.feedback == "after_due" and a.due_at is not None:
-        return now >= as_utc(a.due_at)  # type: ignore[operator]
+    due = as_utc(due_at) if due_at is not None else as_utc(a.due_at)
+    if a.feedback == "after_due" and due is not None:
+        return now >= due
     return attempt.state == "finished"
 
 
@@ -476,7 +489,8 @@ def view_attempt(
     rows = session.exec(select(Response).where(Response.attempt_id == attempt_id)).all()
     answers = {r.question_id: {"answer": r.answer, "score": r.score, "correct": r.correct} for r in rows}
     left = None if deadline is None or attempt.state != "open" else max(0.0, (deadline - now).total_seconds())
-    return AttemptView(attempt, a, questions, answers, left, feedback_visible(a, attempt, now))
+    due = rules_for(session, a, attempt.user_id).due_at
+    return AttemptView(attempt, a, questions, answers, left, feedback_visible(a, attempt, now, due), due)
 
 
 def save_answer(

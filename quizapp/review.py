@@ -390,11 +390,18 @@ def release_assignments(*, session: Session, actor: Actor, now: datetime | None 
     ).all()
     done = 0
     for attempt, assignment in waiting:
-        due = _utc(assignment.due_at)
+        due = _own_due(session, assignment, attempt)
         if assignment.feedback == "after_due" and (due is None or due > now):
             continue
         done += apply_attempt(session=session, attempt=attempt)
     return done
+
+
+def _own_due(session: Session, assignment: Assignment, attempt: Attempt) -> datetime | None:
+    """The learner's own due date: the assignment's, or later with an instructor's override."""
+    from quizapp.attempt_rules import rules_for
+
+    return _utc(rules_for(session, assignment, attempt.user_id).due_at)
 
 
 def assignment_finished(session: Session, attempt: Attempt, now: datetime) -> None:
@@ -403,7 +410,7 @@ def assignment_finished(session: Session, attempt: Attempt, now: datetime) -> No
     assignment = session.get(Assignment, attempt.assignment_id) if attempt.assignment_id else None
     if assignment is None:
         return
-    due = _utc(assignment.due_at)
+    due = _own_due(session, assignment, attempt)
     if assignment.feedback == "after_due" and (due is None or due > now):
         return
     apply_attempt(session=session, attempt=attempt)

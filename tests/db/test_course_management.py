@@ -341,3 +341,30 @@ def test_join_code_rotate_disable_and_archive(world):
     assert _r(engine, stats.gradebook, actor=who["teach"], cohort_id=cohort_id).assignments
     _w(engine, archive_cohort, actor=who["teach"], cohort_id=cohort_id, archived=False)
     assert _r(engine, my_cohorts, actor=who["teach"])
+
+
+def test_the_learner_sees_their_own_override_and_feedback_waits_for_their_own_due_date(world):
+    engine, who, cohort_id = world
+    now = utcnow()
+    due, own_due = now + timedelta(hours=1), now + timedelta(days=2)
+    a_id = _assignment(engine, who, cohort_id, attempts_allowed=1, due_at=due, feedback="after_due")
+    _w(
+        engine,
+        set_override,
+        actor=who["teach"],
+        assignment_id=a_id,
+        user_id=who["ln0"].user_id,
+        extra_attempts=2,
+        due_at=own_due,
+    )
+    _take(engine, who, "ln0", a_id, {"s-tf": True}, now=now)
+    later = now + timedelta(hours=3)  # past the assignment's due date, before ln0's own
+    [mine] = _r(engine, learner_assignments, actor=who["ln0"], now=later)
+    assert mine.attempts_allowed == 3 and abs((mine.due_at - own_due).total_seconds()) < 1
+    assert mine.best_score is None and all(h.score is None for h in mine.history)  # ln0 may still answer
+    [line] = mine.history
+    assert not _r(
+        engine, view_attempt, actor=who["ln0"], attempt_id=line.attempt_id, now=later
+    ).feedback_visible
+    after = own_due + timedelta(minutes=1)
+    assert _r(engine, view_attempt, actor=who["ln0"], attempt_id=line.attempt_id, now=after).feedback_visible

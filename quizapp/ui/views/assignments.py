@@ -77,8 +77,8 @@ def _history(item: AssignmentStatus) -> None:
         how = " when its time ran out" if line.timed_out else ""
         if line.score is not None:
             result = f"score **{line.score:.0%}** ({line.answered} of {item.questions} answered)"
-        elif a.feedback == "after_due" and a.due_at is not None:
-            result = f"the score shows after the due date, {_when(a.due_at)}"
+        elif a.feedback == "after_due" and item.due_at is not None:
+            result = f"the score shows after the due date, {_when(item.due_at)}"
         else:
             result = f"the score shows {FEEDBACK[a.feedback].lower()}"
         st.markdown(f"Attempt {line.number}: submitted {_when(line.finished_at)}{how}; {result}.")
@@ -102,11 +102,11 @@ def _start(me, item: AssignmentStatus) -> None:  # type: ignore[no-untyped-def]
     if item.attempts_left is None:
         label, note = f"Start attempt {number}", "Attempts are unlimited."
     else:
-        label = f"Start attempt {number} of {a.attempts_allowed}"
+        label = f"Start attempt {number} of {item.attempts_allowed}"
         left = item.attempts_left
         note = "This is your last attempt." if left == 1 else f"{left} attempts left; starting uses one."
-    if a.time_limit_s:
-        note += f" The {a.time_limit_s // 60} min timer starts at once."
+    if item.time_limit_s:
+        note += f" The {item.time_limit_s // 60} min timer starts at once."
     st.caption(note)
     if st.button(label, key=f"start-{a.id}", type="primary"):
         try:
@@ -136,11 +136,12 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
         a = item.assignment
         with st.container(border=True):
             st.subheader(plain(a.title))
-            limit = f"{a.time_limit_s // 60} min" if a.time_limit_s else "untimed"
-            allowed = a.attempts_allowed or "unlimited"
+            # The learner's own rules: an instructor's override for them shows here.
+            limit = f"{item.time_limit_s // 60} min" if item.time_limit_s else "untimed"
+            allowed = item.attempts_allowed or "unlimited"
             st.caption(
                 f"{plain(item.cohort_name)} · {item.questions} questions · {limit} · opens {_when(a.opens_at)} · "
-                f"due {_when(a.due_at)} · attempts {item.attempts_used} of {allowed} · feedback: {FEEDBACK[a.feedback].lower()}"
+                f"due {_when(item.due_at)} · attempts {item.attempts_used} of {allowed} · feedback: {FEEDBACK[a.feedback].lower()}"
             )
             _history(item)
             if item.open_attempt_id:
@@ -160,8 +161,8 @@ def _result(view) -> None:  # type: ignore[no-untyped-def]
         st.success(f"Submitted at {when}.")
         a = view.assignment
         shows = (
-            f"after the due date, {_when(a.due_at)}"
-            if a.feedback == "after_due" and a.due_at
+            f"after the due date, {_when(view.due_at)}"
+            if a.feedback == "after_due" and view.due_at
             else FEEDBACK[a.feedback].lower()
         )
         st.info(f"Your answers are in. Your score and feedback show {shows}.")
