@@ -25,7 +25,7 @@ from quizapp.models import (
     as_utc,
     utcnow,
 )
-from quizapp.questions import QuestionView, list_questions
+from quizapp.questions import QuestionView, get_question, list_questions
 
 # What may still change once a learner has started an attempt (Moodle's rule: the rest would make
 # attempts already made incomparable with later ones).
@@ -148,6 +148,9 @@ def drawn_questions(*, session: Session, actor: Actor, assignment_id: int) -> li
     _owned_assignment(session, actor, assignment_id, writing=False)
     ids = question_ids_of(session=session, assignment_id=assignment_id)
     by_id = {v.id: v for v in list_questions(session=session, ids=ids)}
+    for q in ids:  # retired since the draw: still presented by this assignment, so still listed
+        if q not in by_id and (view := get_question(session=session, question_id=q)) is not None:
+            by_id[q] = view
     return [by_id[q] for q in ids if q in by_id]
 
 

@@ -35,7 +35,7 @@ from quizapp.course import (
 )
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied, Actor
-from quizapp.models import Assignment, Attempt, utcnow
+from quizapp.models import Assignment, Attempt, Question, utcnow
 from tests.utils.bank import SAMPLE
 
 PW = "a long enough password"
@@ -368,3 +368,12 @@ def test_the_learner_sees_their_own_override_and_feedback_waits_for_their_own_du
     ).feedback_visible
     after = own_due + timedelta(minutes=1)
     assert _r(engine, view_attempt, actor=who["ln0"], attempt_id=line.attempt_id, now=after).feedback_visible
+
+
+def test_drawn_questions_keep_a_question_retired_after_the_draw(world):
+    engine, who, cohort_id = world
+    a_id = _assignment(engine, who, cohort_id)
+    with write_session(engine) as s:
+        s.get(Question, "s-tf").active = False
+    drawn = _r(engine, drawn_questions, actor=who["teach"], assignment_id=a_id)
+    assert [q.id for q in drawn] == QUESTIONS
