@@ -173,6 +173,14 @@ _ENTRIES = [
         ("initialization-normalization",),
         "initialization",
     ),
+    DemoInfo(
+        "distillation",
+        "Knowledge distillation",
+        "A large teacher and two identical small students on a few hundred digits: labels alone against "
+        "the teacher's temperature-softened outputs.",
+        ("compression",),
+        "distillation",
+    ),
 ]
 
 CATALOGUE: dict[str, DemoInfo] = {d.slug: d for d in _ENTRIES}
