@@ -54,7 +54,9 @@ def _snapshot(engine) -> tuple[dict, dict, dict]:
             (r.assignment_id, r.question_id): (r.n, r.sx, r.sxx, r.sy, r.syy, r.sxy, dict(r.picks))
             for r in s.exec(select(ItemSum)).all()
         }
-        scores = {a.id: a.score for a in s.exec(select(Attempt).where(Attempt.state == "finished")).all()}
+        # Columns by name: the snapshot is also read at older revisions, whose attempt table lacks
+        # columns that later ones add.
+        scores = dict(s.exec(select(Attempt.id, Attempt.score).where(Attempt.state == "finished")).all())
         topics = {
             (r.assignment_id, r.user_id, r.topic): (r.total, r.n) for r in s.exec(select(TopicSum)).all()
         }
