@@ -49,7 +49,7 @@ def test_instructor_sets_work_learner_takes_it_instructor_sees_the_score(browser
         code = s.exec(select(Cohort).where(Cohort.name == f"Night {XSS}")).one().join_code
     teacher.get_by_role("tab", name="Assignments").click()
     wait_idle(teacher)
-    teacher.get_by_label("Title").fill(f"Check {XSS}")
+    teacher.get_by_label("Title", exact=True).fill(f"Check {XSS}")
     teacher.get_by_label("How many questions").fill("3")
     for topic in ("Convolutional networks", "Backpropagation and gradient"):
         teacher.get_by_label("Topics (none = all)").click()
@@ -60,7 +60,7 @@ def test_instructor_sets_work_learner_takes_it_instructor_sees_the_score(browser
     wait_idle(teacher)
     # Confirmed after the rerun, and the form is empty again for the next one.
     teacher.get_by_text(f"Created Check {XSS}: its learners see it on their Assignments page.").wait_for()
-    expect(teacher.get_by_label("Title")).to_have_value("")
+    expect(teacher.get_by_label("Title", exact=True)).to_have_value("")
     screenshot(teacher, "instructor-assignment-created")
     teacher.get_by_text(f"Check {XSS}", exact=False).first.wait_for()
 

@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from quizapp.ui.keys import _SCRIPT
 from tests.e2e.conftest import _free_port, screenshot, wait_idle
@@ -76,19 +77,26 @@ def tab(browser):
     context.close()
 
 
+def _expect_checked(boxes, states: list[bool]) -> None:  # type: ignore[no-untyped-def]
+    """The boxes' checked states, waited for: a tick redraws through React, not at once."""
+    for i, on in enumerate(states):
+        (expect(boxes.nth(i)).to_be_checked if on else expect(boxes.nth(i)).not_to_be_checked)()
+
+
 def test_number_keys_tick_boxes_enter_submits_and_ratings_click(tab, keys_server):
     tab.goto(keys_server)
     wait_idle(tab)
     tab.get_by_text("Keys: 1-3 pick an option · Enter submits").wait_for()
     boxes = tab.get_by_test_id("stCheckbox").locator("input")
+    tab.wait_for_function("window.__quizappKeys === true")  # the page's own script has installed it
     tab.add_script_tag(content=_SCRIPT)  # the script again, as a rerun may run it: no second listener
     tab.keyboard.press("2")  # with two listeners this would tick and untick
     tab.keyboard.press("3")
     tab.keyboard.press("3")  # a second press unticks
     tab.keyboard.press("7")  # no seventh option: nothing happens
-    assert [boxes.nth(i).is_checked() for i in range(3)] == [False, True, False]
+    _expect_checked(boxes, [False, True, False])
     tab.keyboard.press("1")
-    assert [boxes.nth(i).is_checked() for i in range(3)] == [True, True, False]
+    _expect_checked(boxes, [True, True, False])
     screenshot(tab, "keys-choices")
     tab.keyboard.press("Enter")
     tab.get_by_text("Picked: Alpha, Beta").wait_for()

@@ -112,4 +112,4 @@ def test_the_real_bank_pages_twenty_results_at_a_time(bank_db):
     assert len(_hits(at)) == 40
     _search(at, "dropout")  # a new search starts at one page again
     hits = _hits(at)
-    assert len(hits) == 20 and hits[0].startswith("**1.** What is a :orange-background[dropout] layer")
+    assert len(hits) == 20 and hits[0].startswith("**1.** Explain what :orange-background[dropout] does to a network")
