@@ -138,6 +138,18 @@ def abandon(*, session: Session, actor: Actor, attempt_id: int) -> None:
     finish_attempt(session=session, actor=actor, attempt_id=attempt_id)
 
 
+def finished_sitting(*, session: Session, actor: Actor, attempt_id: int | None) -> Sitting | None:
+    """The actor's finished sitting with this id, for its end-of-session review; None when there is
+    none (no id, not finished, or not this actor's: e.g. after signing out in another tab)."""
+    if attempt_id is None:
+        return None
+    try:
+        sit = load(session=session, actor=actor, attempt_id=attempt_id)
+    except AccessDenied:
+        return None
+    return sit if sit.finished else None
+
+
 def last_finished(*, session: Session, actor: Actor, mode: str) -> Sitting | None:
     attempt = session.exec(
         select(Attempt)

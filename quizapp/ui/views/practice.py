@@ -100,10 +100,8 @@ me = actor()
 with read_session() as session:
     current = sittings.resume(session=session, actor=me, mode="practice")
     finished = None
-    if current is None and S.get("summary-practice"):
-        finished = sittings.load(session=session, actor=me, attempt_id=S["summary-practice"])
-        if not finished.finished:
-            finished = None
+    if current is None:
+        finished = sittings.finished_sitting(session=session, actor=me, attempt_id=S.get("summary-practice"))
 
 if current is not None:
     with st.sidebar:

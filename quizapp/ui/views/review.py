@@ -19,10 +19,8 @@ if not me.is_anonymous:
 with read_session() as session:
     current = sittings.resume(session=session, actor=me, mode="review")
     finished = None
-    if current is None and S.get("summary-review"):
-        finished = sittings.load(session=session, actor=me, attempt_id=S["summary-review"])
-        if not finished.finished:
-            finished = None
+    if current is None:
+        finished = sittings.finished_sitting(session=session, actor=me, attempt_id=S.get("summary-review"))
     due = review.due(session=session, actor=me, tz=tz)
     settings = review.get_settings(session=session, actor=me)
 
