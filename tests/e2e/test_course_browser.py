@@ -53,9 +53,11 @@ def test_attempt_review_item_shares_heatmap_and_paris_dates(browser, server, e2e
             question_ids=["s-single", "s-tf", "s-num"],
             due_at=datetime(2031, 3, 1, 16, 0, tzinfo=UTC),
         )
+    attempt_ids = []
     for who, picks in zip(learners, [("Max pooling", "30"), ("Dropout", "31")], strict=True):
         with write_session(engine) as s:
             t = start_attempt(session=s, actor=who, assignment_id=asg.id)
+        attempt_ids.append(t)
         for qid, ans in [("s-single", picks[0]), ("s-num", picks[1])]:
             with write_session(engine) as s:
                 save_answer(
@@ -87,7 +89,7 @@ def test_attempt_review_item_shares_heatmap_and_paris_dates(browser, server, e2e
     page.locator("summary", has_text="Which layer shrinks").click()
     screenshot(page, "course-item-analysis")
     # The attempt review, opened from the gradebook's link (a relative link: same server).
-    link = f"{server}/attempt?id=1"
+    link = f"{server}/attempt?id={attempt_ids[0]}"  # course-l0's attempt (the e2e database is shared)
     page.goto(link)
     wait_idle(page)
     page.get_by_text("course-l0: Quiz one, attempt 1").wait_for()
