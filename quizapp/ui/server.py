@@ -3,7 +3,9 @@
 `streamlit run quizapp/ui/server.py` finds `app` below and serves it with uvicorn.
 """
 
+import contextlib
 import os
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -26,7 +28,16 @@ async def _lifespan(_app: Any) -> AsyncIterator[None]:
         from demos.runtime import warm_up
 
         warm_up(background=True)
+        # The key-point model's library takes seconds to import; its weights (0.2 s) still load on
+        # first use, on the pages that score answers.
+        threading.Thread(target=_import_embeddings, name="quizapp-embeddings-import", daemon=True).start()
     yield
+
+
+def _import_embeddings() -> None:
+    # Without the interview extra there is nothing to import: the pages fall back to self-rating.
+    with contextlib.suppress(ImportError):
+        import sentence_transformers  # noqa: F401
 
 
 # The middleware gives each browser that loads a page its anonymous device cookie (quizapp/web/device.py).

@@ -19,6 +19,7 @@ async def _health(request: Request) -> JSONResponse:
             "file_watcher": config.get_option("server.fileWatcherType"),
             "run_on_save": config.get_option("server.runOnSave"),
             "demos_warm": bool(getattr(runtime, "_warm_done", False)),
+            "embeddings_imported": "sentence_transformers" in sys.modules,
         },
         headers={"Cache-Control": "no-store"},
     )
