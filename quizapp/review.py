@@ -66,7 +66,8 @@ class ReviewError(LookupError):
 # Identity and settings ---------------------------------------------------------------------------
 
 
-def _mine(model: Any, actor: Actor) -> Any:
+def owned_by(model: Any, actor: Actor) -> Any:
+    """The filter for a learner's rows of a table owned by a user XOR an anonymous key."""
     if actor.user_id is not None:
         return model.user_id == actor.user_id
     return col(model.user_id).is_(None) & (model.anon_key == actor.anon_key)
@@ -84,7 +85,7 @@ class Settings:
 
 
 def get_settings(*, session: Session, actor: Actor) -> Settings:
-    row = session.exec(select(LearnerSettings).where(_mine(LearnerSettings, actor))).first()
+    row = session.exec(select(LearnerSettings).where(owned_by(LearnerSettings, actor))).first()
     if row is None:
         return Settings()
     return Settings(row.new_per_day, row.reviews_per_day, row.desired_retention)
@@ -112,7 +113,7 @@ def check_settings(**values: Any) -> dict[str, Any]:
 
 def save_settings(*, session: Session, actor: Actor, **values: Any) -> Settings:
     checked = check_settings(**values)
-    row = session.exec(select(LearnerSettings).where(_mine(LearnerSettings, actor))).first()
+    row = session.exec(select(LearnerSettings).where(owned_by(LearnerSettings, actor))).first()
     if row is None:
         row = LearnerSettings(**_owner(actor))
     for name, value in checked.items():
@@ -193,7 +194,7 @@ def _outcome(log: ReviewLog, card: ReviewCard, sched: Scheduler, now: datetime) 
 
 def _card_for(session: Session, actor: Actor, question_id: str, now: datetime) -> ReviewCard:
     """The learner's card for a question, locked for the update (PostgreSQL); made if missing."""
-    stmt = select(ReviewCard).where(_mine(ReviewCard, actor), ReviewCard.question_id == question_id)
+    stmt = select(ReviewCard).where(owned_by(ReviewCard, actor), ReviewCard.question_id == question_id)
     row = session.exec(stmt.with_for_update()).first()
     if row is not None:
         return row
@@ -298,7 +299,7 @@ def rerate(
     now = _utc(now) or clock()
     log = session.exec(
         select(ReviewLog)
-        .where(ReviewLog.response_id == response_id, _mine(ReviewLog, actor))
+        .where(ReviewLog.response_id == response_id, owned_by(ReviewLog, actor))
         .with_for_update()
     ).first()
     if log is None:
@@ -327,7 +328,7 @@ def previews(*, session: Session, actor: Actor, response_id: int) -> dict[str, t
     """For the answer just given: the interval each of the four ratings gives, from the card as it was
     before that answer."""
     log = session.exec(
-        select(ReviewLog).where(ReviewLog.response_id == response_id, _mine(ReviewLog, actor))
+        select(ReviewLog).where(ReviewLog.response_id == response_id, owned_by(ReviewLog, actor))
     ).first()
     if log is None or log.before is None:
         return {}
@@ -340,7 +341,7 @@ def previews(*, session: Session, actor: Actor, response_id: int) -> dict[str, t
 
 def rating_of(*, session: Session, actor: Actor, response_id: int) -> str | None:
     log = session.exec(
-        select(ReviewLog.rating).where(ReviewLog.response_id == response_id, _mine(ReviewLog, actor))
+        select(ReviewLog.rating).where(ReviewLog.response_id == response_id, owned_by(ReviewLog, actor))
     ).first()
     return RATING_NAMES.get(log) if log is not None else None
 
@@ -463,7 +464,7 @@ def _today_counts(session: Session, actor: Actor, since: datetime) -> tuple[int,
     """(new cards introduced, reviews of seen cards) since the start of the learner's day."""
     rows = session.exec(
         select(ReviewLog.first, func.count())
-        .where(_mine(ReviewLog, actor), ReviewLog.reviewed_at >= since)
+        .where(owned_by(ReviewLog, actor), ReviewLog.reviewed_at >= since)
         .group_by(ReviewLog.first)
     ).all()
     counts = {bool(first): int(n) for first, n in rows}
@@ -484,7 +485,7 @@ def due(
     settings = get_settings(session=session, actor=actor)
     new_done, reviews_done = _today_counts(session, actor, day_start(now, tz))
     review_left = max(0, settings.reviews_per_day - reviews_done)
-    due_now = (_mine(ReviewCard, actor), ReviewCard.due <= now, Question.active == True)  # noqa: E712
+    due_now = (owned_by(ReviewCard, actor), ReviewCard.due <= now, Question.active == True)  # noqa: E712
     if with_ids:
         rows = session.exec(
             select(ReviewCard.question_id, ReviewCard.state)
@@ -512,11 +513,7 @@ def due(
         # The deck in its fixed order, skipping questions that already have a card (an anti-join
         # probing the card's unique (owner, question) index), stopping at today's allowance.
         seen = ReviewCard.__table__.alias("seen")
-        owner = (
-            seen.c.user_id == actor.user_id
-            if actor.user_id is not None
-            else (seen.c.user_id.is_(None) & (seen.c.anon_key == actor.anon_key))
-        )
+        owner = owned_by(seen.c, actor)
         stmt = (
             select(Question.id)
             .outerjoin(seen, (seen.c.question_id == Question.id) & owner)
@@ -552,7 +549,9 @@ def _deck_size(session: Session) -> int:
 def _unseen_at_most(session: Session, actor: Actor, limit: int) -> int:
     """min(limit, unseen deck questions); the deck's size less the learner's cards is a lower bound
     of the unseen count, which most often settles it without the exact count."""
-    cards = session.exec(select(func.count()).select_from(ReviewCard).where(_mine(ReviewCard, actor))).one()
+    cards = session.exec(
+        select(func.count()).select_from(ReviewCard).where(owned_by(ReviewCard, actor))
+    ).one()
     if _deck_size(session) - int(cards) >= limit:
         return limit
     return min(limit, _unseen_count(session, actor))
@@ -562,14 +561,16 @@ def _unseen_count(session: Session, actor: Actor) -> int:
     """Active deck questions the learner has no card for: the deck's size, less their cards, plus
     those of their cards whose question left the deck (retired, or not a deck kind): both counts
     read an index rather than join every card."""
-    cards = session.exec(select(func.count()).select_from(ReviewCard).where(_mine(ReviewCard, actor))).one()
+    cards = session.exec(
+        select(func.count()).select_from(ReviewCard).where(owned_by(ReviewCard, actor))
+    ).one()
     outside = session.exec(
         select(func.count())
         .select_from(Question)
         .join(ReviewCard, col(ReviewCard.question_id) == Question.id)
         .where(
             (Question.active == False) | col(Question.kind).not_in(DECK_KINDS),  # noqa: E712
-            _mine(ReviewCard, actor),
+            owned_by(ReviewCard, actor),
         )
     ).one()
     return max(0, _deck_size(session) - int(cards) + int(outside))
@@ -592,7 +593,7 @@ def forecast(
     dues = session.exec(
         select(ReviewCard.due)
         .join(Question, col(Question.id) == ReviewCard.question_id)
-        .where(_mine(ReviewCard, actor), ReviewCard.due < end, Question.active == True)  # noqa: E712
+        .where(owned_by(ReviewCard, actor), ReviewCard.due < end, Question.active == True)  # noqa: E712
     ).all()
     counts: Counter[date] = Counter()
     for d in dues:
@@ -606,7 +607,7 @@ def forecast(
 
 def card_state(*, session: Session, actor: Actor, question_id: str) -> ReviewCard | None:
     return session.exec(
-        select(ReviewCard).where(_mine(ReviewCard, actor), ReviewCard.question_id == question_id)
+        select(ReviewCard).where(owned_by(ReviewCard, actor), ReviewCard.question_id == question_id)
     ).first()
 
 
@@ -640,7 +641,7 @@ def stats(
     cards = session.exec(
         select(ReviewCard.stability, ReviewCard.last_review, Question.topic)
         .join(Question, col(Question.id) == ReviewCard.question_id)
-        .where(_mine(ReviewCard, actor))
+        .where(owned_by(ReviewCard, actor))
     ).all()
     factor, decay = sched._FACTOR, sched._DECAY  # the same formula as Scheduler.get_card_retrievability
     per_topic: dict[str, list[float]] = defaultdict(list)
@@ -665,7 +666,7 @@ def stats(
     per_day: dict[date, int] = {}
     for day, n in session.exec(
         select(_local_day(session, ReviewLog.reviewed_at, now, tz).label("day"), func.count())
-        .where(_mine(ReviewLog, actor), ReviewLog.reviewed_at >= since)
+        .where(owned_by(ReviewLog, actor), ReviewLog.reviewed_at >= since)
         .group_by("day")
     ).all():
         key = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
@@ -674,7 +675,7 @@ def stats(
     window = session.exec(
         select(ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.rating)
         .where(
-            _mine(ReviewLog, actor),
+            owned_by(ReviewLog, actor),
             ReviewLog.reviewed_at >= now - timedelta(days=window_days),
             ReviewLog.state_before == int(State.Review),
         )

@@ -12,14 +12,9 @@ from quizapp.grading import grade
 from quizapp.identity import AccessDenied, Actor
 from quizapp.models import Attempt, Bookmark, Question, QuestionVersion, Response, utcnow
 from quizapp.practice import finish_attempt, get_attempt, start_attempt
+from quizapp.review import owned_by
 
 SITTING_MODES = ("practice", "review")
-
-
-def _mine(model: Any, actor: Actor) -> Any:
-    if actor.user_id is not None:
-        return model.user_id == actor.user_id
-    return col(model.user_id).is_(None) & (model.anon_key == actor.anon_key)
 
 
 @dataclass(frozen=True)
@@ -57,7 +52,7 @@ def start(*, session: Session, actor: Actor, mode: str, queue: list[str], label:
     if not queue:
         raise ValueError("a sitting needs at least one question")
     for old in session.exec(
-        select(Attempt).where(_mine(Attempt, actor), Attempt.mode == mode, Attempt.state == "open")
+        select(Attempt).where(owned_by(Attempt, actor), Attempt.mode == mode, Attempt.state == "open")
     ).all():
         assert old.id is not None
         finish_attempt(session=session, actor=actor, attempt_id=old.id)
@@ -102,7 +97,7 @@ def resume(*, session: Session, actor: Actor, mode: str) -> Sitting | None:
     attempt = session.exec(
         select(Attempt)
         .where(
-            _mine(Attempt, actor),
+            owned_by(Attempt, actor),
             Attempt.mode == mode,
             Attempt.state == "open",
             col(Attempt.plan).is_not(None),
@@ -154,7 +149,7 @@ def last_finished(*, session: Session, actor: Actor, mode: str) -> Sitting | Non
     attempt = session.exec(
         select(Attempt)
         .where(
-            _mine(Attempt, actor),
+            owned_by(Attempt, actor),
             Attempt.mode == mode,
             Attempt.state == "finished",
             col(Attempt.plan).is_not(None),
@@ -172,7 +167,7 @@ def mistakes(*, session: Session, actor: Actor) -> list[str]:
     latest = (
         select(Response.question_id, func.max(Response.id).label("last_id"))
         .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .where(_mine(Attempt, actor))
+        .where(owned_by(Attempt, actor))
         .group_by(Response.question_id)
         .subquery()
     )
@@ -190,21 +185,21 @@ def bookmarked(*, session: Session, actor: Actor) -> list[str]:
     rows = session.exec(
         select(Bookmark.question_id)
         .join(Question, col(Question.id) == Bookmark.question_id)
-        .where(_mine(Bookmark, actor), Question.active == True)  # noqa: E712
+        .where(owned_by(Bookmark, actor), Question.active == True)  # noqa: E712
         .order_by(col(Bookmark.created_at).desc(), col(Bookmark.id).desc())
     ).all()
     return list(rows)
 
 
 def is_bookmarked(*, session: Session, actor: Actor, question_id: str) -> bool:
-    stmt = select(Bookmark.id).where(_mine(Bookmark, actor), Bookmark.question_id == question_id)
+    stmt = select(Bookmark.id).where(owned_by(Bookmark, actor), Bookmark.question_id == question_id)
     return session.exec(stmt).first() is not None
 
 
 def set_bookmark(*, session: Session, actor: Actor, question_id: str, on: bool) -> bool:
     """Mark or unmark a question; idempotent (a double click leaves one mark). Returns the new state."""
     existing = session.exec(
-        select(Bookmark).where(_mine(Bookmark, actor), Bookmark.question_id == question_id)
+        select(Bookmark).where(owned_by(Bookmark, actor), Bookmark.question_id == question_id)
     ).first()
     if on and existing is None:
         if session.get(Question, question_id) is None:

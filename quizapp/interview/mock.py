@@ -19,6 +19,7 @@ from quizapp.interview import keypoints
 from quizapp.models import Attempt, Question, Response, utcnow
 from quizapp.practice import finish_attempt, get_attempt, start_attempt, submit_answer
 from quizapp.questions import QuestionView, get_question, list_questions
+from quizapp.review import owned_by
 
 MODE = "mock"
 MAX_QUESTIONS = 10
@@ -64,12 +65,6 @@ class Mock:
         return 0.0 if end is None else max(0.0, (end - (now or clock())).total_seconds())
 
 
-def _mine(actor: Actor) -> Any:
-    if actor.user_id is not None:
-        return Attempt.user_id == actor.user_id
-    return col(Attempt.user_id).is_(None) & (Attempt.anon_key == actor.anon_key)
-
-
 def _view(attempt: Attempt) -> Mock:
     assert attempt.id is not None
     p = attempt.plan or {}
@@ -101,7 +96,7 @@ def start(*, session: Session, actor: Actor, question_ids: list[str], seconds: i
         if q is None or q.type != "open":
             raise MockError(f"{qid!r} is not an open question")
     for old in session.exec(
-        select(Attempt).where(_mine(actor), Attempt.mode == MODE, Attempt.state == "open")
+        select(Attempt).where(owned_by(Attempt, actor), Attempt.mode == MODE, Attempt.state == "open")
     ):
         assert old.id is not None
         finish_attempt(session=session, actor=actor, attempt_id=old.id)
@@ -154,7 +149,7 @@ def current(*, session: Session, actor: Actor) -> Mock | None:
     """The learner's mock interview in progress (time-ups applied), or None."""
     attempt = session.exec(
         select(Attempt)
-        .where(_mine(actor), Attempt.mode == MODE, Attempt.state == "open")
+        .where(owned_by(Attempt, actor), Attempt.mode == MODE, Attempt.state == "open")
         .order_by(col(Attempt.started_at).desc(), col(Attempt.id).desc())
     ).first()
     if attempt is None:
@@ -313,7 +308,7 @@ def confirm(*, session: Session, actor: Actor, attempt_id: int, ticks: dict[str,
 def last_finished(*, session: Session, actor: Actor) -> int | None:
     return session.exec(
         select(Attempt.id)
-        .where(_mine(actor), Attempt.mode == MODE, Attempt.state == "finished")
+        .where(owned_by(Attempt, actor), Attempt.mode == MODE, Attempt.state == "finished")
         .order_by(col(Attempt.finished_at).desc(), col(Attempt.id).desc())
     ).first()
 
@@ -323,7 +318,7 @@ def history(*, session: Session, actor: Actor, question_id: str | None = None) -
     stmt = (
         select(Response, Attempt.finished_at)
         .join(Attempt, col(Attempt.id) == Response.attempt_id)
-        .where(_mine(actor), Attempt.mode == MODE)
+        .where(owned_by(Attempt, actor), Attempt.mode == MODE)
         .order_by(col(Response.id))
     )
     if question_id:
@@ -355,7 +350,7 @@ def agreement_by_topic(*, session: Session, actor: Actor) -> list[dict[str, Any]
         select(Response, Question.topic)
         .join(Attempt, col(Attempt.id) == Response.attempt_id)
         .join(Question, col(Question.id) == Response.question_id)
-        .where(_mine(actor), Question.type == "open")
+        .where(owned_by(Attempt, actor), Question.type == "open")
     )
     sums: dict[str, list[int]] = {}
     for r, topic in session.exec(stmt).all():

@@ -14,8 +14,8 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
+from quizapp.ui.health import health_routes
 from quizapp.web.device import DeviceCookieMiddleware
-from quizapp.web.health import health_routes
 from quizapp.web.routes import auth_routes
 
 

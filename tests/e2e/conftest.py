@@ -7,6 +7,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -72,12 +74,21 @@ def server(tmp_path_factory, e2e_db):
     with write_session(engine) as session:
         sync_bank(session=session, loaded=load_bank(qdir).questions)
     engine.dispose()
-    port = _free_port()
     env = {**os.environ, "QUIZAPP_DATABASE_URL": url, "QUIZAPP_DEMO_CONCURRENCY": "1"}
     quizapp = shutil.which("quizapp", path=str(Path(sys.executable).parent)) or "quizapp"
+    with running_server([quizapp, "serve"], env) as base:
+        yield base
+
+
+@contextmanager
+def running_server(cmd: list[str], env: dict, cwd: Path | None = None) -> Iterator[str]:
+    """Run a Streamlit server (`quizapp serve` or `streamlit run FILE`) on a free port until its
+    health check answers; yield its base URL, and stop it afterwards."""
+    port = _free_port()
     proc = subprocess.Popen(
-        [quizapp, "serve", "--server.port", str(port), "--server.address", "127.0.0.1"],
+        [*cmd, "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true"],
         env=env,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
@@ -93,13 +104,15 @@ def server(tmp_path_factory, e2e_db):
     else:
         proc.kill()
         out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-        pytest.fail(f"quizapp serve did not answer /_stcore/health within 60 s:\n{out[-3000:]}")
-    yield base
-    proc.terminate()
+        pytest.fail(f"{' '.join(cmd[:2])} did not answer /_stcore/health within 60 s:\n{out[-3000:]}")
     try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from quizapp.ui.keys import _SCRIPT
-from tests.e2e.conftest import _free_port, screenshot, wait_idle
+from tests.e2e.conftest import running_server, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -27,45 +24,10 @@ FOCUSED_TEXT = (
 @pytest.fixture(scope="module")
 def keys_server():
     """`streamlit run` on a minimal page that calls keyboard(): a checkbox form, then rating buttons."""
-    port = _free_port()
     streamlit = shutil.which("streamlit", path=str(Path(sys.executable).parent)) or "streamlit"
-    proc = subprocess.Popen(
-        [
-            streamlit,
-            "run",
-            str(KEYS_APP),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit run did not answer /_stcore/health within 60 s")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    cmd = [streamlit, "run", str(KEYS_APP), "--browser.gatherUsageStats", "false"]
+    with running_server(cmd, os.environ.copy(), cwd=ROOT) as base:
+        yield base
 
 
 @pytest.fixture

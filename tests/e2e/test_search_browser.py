@@ -2,10 +2,7 @@
 
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,7 +12,7 @@ from quizapp.bank.sync import sync_bank
 from quizapp.db import make_engine, write_session
 from quizapp.migrate import upgrade
 from tests.conftest import ROOT
-from tests.e2e.conftest import _free_port, screenshot, wait_idle
+from tests.e2e.conftest import running_server, screenshot, wait_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -31,32 +28,9 @@ def bank_server(tmp_path_factory):
     with write_session(engine) as session:
         sync_bank(session=session, loaded=report.questions)
     engine.dispose()
-    port = _free_port()
     quizapp = shutil.which("quizapp", path=str(Path(sys.executable).parent)) or "quizapp"
-    proc = subprocess.Popen(
-        [quizapp, "serve", "--server.port", str(port), "--server.address", "127.0.0.1"],
-        env={**os.environ, "QUIZAPP_DATABASE_URL": url},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("quizapp serve did not answer /_stcore/health within 60 s")
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with running_server([quizapp, "serve"], {**os.environ, "QUIZAPP_DATABASE_URL": url}) as base:
+        yield base
 
 
 def test_typing_dropout_shows_the_dropout_interview_answer_first(browser, bank_server):
