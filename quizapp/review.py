@@ -374,12 +374,10 @@ def apply_attempt(*, session: Session, attempt: Attempt) -> int:
     return len(rows)
 
 
-def release_assignments(*, session: Session, actor: Actor, now: datetime | None = None) -> int:
-    """Apply the learner's finished assignment attempts whose feedback has become visible (those with
-    feedback after the due date wait until then, so the schedule gives no result away)."""
+def _releasable(session: Session, actor: Actor, now: datetime) -> list[tuple[Attempt, Assignment]]:
+    """The learner's finished assignment attempts not yet in their cards whose feedback shows now."""
     if actor.user_id is None:
-        return 0
-    now = _utc(now) or clock()
+        return []
     waiting = session.exec(
         select(Attempt, Assignment)
         .join(Assignment, col(Assignment.id) == Attempt.assignment_id)
@@ -389,11 +387,26 @@ def release_assignments(*, session: Session, actor: Actor, now: datetime | None 
             Attempt.cards_applied == False,  # noqa: E712
         )
     ).all()
+    return [
+        (attempt, assignment)
+        for attempt, assignment in waiting
+        if not (
+            assignment.feedback == "after_due"
+            and ((due := _own_due(session, assignment, attempt)) is None or due > now)
+        )
+    ]
+
+
+def assignments_to_release(*, session: Session, actor: Actor, now: datetime | None = None) -> bool:
+    """Whether release_assignments has work: a read, so a page writes only when it must."""
+    return bool(_releasable(session, actor, _utc(now) or clock()))
+
+
+def release_assignments(*, session: Session, actor: Actor, now: datetime | None = None) -> int:
+    """Apply the learner's finished assignment attempts whose feedback has become visible (those with
+    feedback after the due date wait until then, so the schedule gives no result away)."""
     done = 0
-    for attempt, assignment in waiting:
-        due = _own_due(session, assignment, attempt)
-        if assignment.feedback == "after_due" and (due is None or due > now):
-            continue
+    for attempt, _assignment in _releasable(session, actor, _utc(now) or clock()):
         done += apply_attempt(session=session, attempt=attempt)
     return done
 

@@ -75,6 +75,9 @@ def test_feedback_after_the_due_date_keeps_the_schedule_back_until_then(engine, 
     assert _logs(engine) == {}  # the schedule would tell which answers were wrong
     with read_session(engine) as s:
         assert review.due(session=s, actor=ann).learning == 0
+    with read_session(engine) as s:
+        assert not review.assignments_to_release(session=s, actor=ann)
+        assert review.assignments_to_release(session=s, actor=ann, now=due + timedelta(minutes=1))
     with write_session(engine) as s:
         assert review.release_assignments(session=s, actor=ann, now=due + timedelta(minutes=1)) == 2
     assert _logs(engine) == {"s-single": (3, "assignment"), "s-tf": (1, "assignment")}

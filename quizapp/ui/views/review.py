@@ -12,9 +12,13 @@ me = actor()
 tz = st.context.timezone
 
 if not me.is_anonymous:
-    # Assignment answers whose feedback waited for the due date join the schedule once it passes.
-    with write_session() as session:
-        review.release_assignments(session=session, actor=me)
+    # Assignment answers whose feedback waited for the due date join the schedule once it passes;
+    # a read first, so an ordinary run of the page takes no write lock.
+    with read_session() as session:
+        waiting = review.assignments_to_release(session=session, actor=me)
+    if waiting:
+        with write_session() as session:
+            review.release_assignments(session=session, actor=me)
 
 with read_session() as session:
     current = sittings.resume(session=session, actor=me, mode="review")
