@@ -125,6 +125,10 @@ class Question(SQLModel, table=True):
     current_version: int = 1
     active: bool = Field(default=True, index=True)
     updated_at: datetime = _ts()
+    # None: the public bank, synced from questions/. Otherwise the instructor who imported or wrote it
+    # (quizapp.owned_questions); seen only by them until published (quizapp.questions.visible_to).
+    owner_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    published: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class QuestionVersion(SQLModel, table=True):
