@@ -24,3 +24,19 @@ def markdown_to_text(md: str) -> str:
             out.append(parts[i + 2])
     text = "".join(out)
     return re.sub(r"\s+", " ", text).strip()
+
+
+# Every ASCII punctuation character may be backslash-escaped in CommonMark and then renders as
+# itself; escaping all of them also breaks GFM autolinks (https\:/\/x, www\.x), Streamlit's
+# :color[...] directives and $math$.
+_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def escape_markdown(text: object) -> str:
+    """`text` made safe to interpolate into markdown (st.markdown, st.warning, st.caption ...): it
+    renders as the same characters, never as a link, image, heading, list, emphasis, math or HTML.
+    Use it for every value that comes from a URL, a user or an instructor."""
+    s = "" if text is None else str(text)
+    s = _MD_SPECIAL.sub(r"\\\1", s)
+    # Leading spaces would start an indented code block; a lone line break would be swallowed.
+    return "\n".join(line.lstrip(" \t") for line in s.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
