@@ -140,12 +140,14 @@ def create_assignment(
         raise AssignmentError(f"this cohort already has an assignment called {title!r}")
     kinds = ["quiz", "interview"]
     if question_ids:
-        found = {v.id for v in list_questions(session=session, ids=question_ids)}
+        found = {v.id for v in list_questions(session=session, ids=question_ids, viewer_id=actor.user_id)}
         missing = [q for q in question_ids if q not in found]
         if missing:
-            raise AssignmentError(f"not active questions: {', '.join(missing)}")
+            raise AssignmentError(f"not active questions you may use: {', '.join(missing)}")
         chosen = list(dict.fromkeys(question_ids))
-        open_ones = [v.id for v in list_questions(session=session, ids=chosen, types=["open"])]
+        open_ones = [
+            v.id for v in list_questions(session=session, ids=chosen, types=["open"], viewer_id=actor.user_id)
+        ]
         if open_ones:
             raise AssignmentError(
                 f"open questions are self-rated, so they cannot be graded in an assignment: {', '.join(open_ones)}"
@@ -160,6 +162,7 @@ def create_assignment(
             difficulties=difficulties,
             types=GRADED_TYPES,
             seed=seed if seed is not None else random.randrange(2**31),
+            viewer_id=actor.user_id,
         )
         if len(pool) < count:
             raise AssignmentError(
@@ -406,7 +409,7 @@ def start_attempt(*, session: Session, actor: Actor, assignment_id: int, now: da
     layout = None
     if a.shuffle:  # this attempt's own order, kept with it: a resume and a regrade see the same
         ids = question_ids_of(session=session, assignment_id=a.id)  # type: ignore[arg-type]
-        layout = new_layout(list_questions(session=session, ids=ids))
+        layout = new_layout(list_questions(session=session, ids=ids, any_owner=True))
     attempt = Attempt(
         user_id=actor.user_id,
         mode="assignment",
@@ -484,7 +487,7 @@ def view_attempt(
         _finish(session, attempt, now)
         session.flush()
     ids = question_ids_of(session=session, assignment_id=a.id)  # type: ignore[arg-type]
-    by_id = {v.id: v for v in list_questions(session=session, ids=ids)}
+    by_id = {v.id: v for v in list_questions(session=session, ids=ids, any_owner=True)}
     questions = apply_layout([by_id[q] for q in ids if q in by_id], attempt.layout)
     rows = session.exec(select(Response).where(Response.attempt_id == attempt_id)).all()
     answers = {r.question_id: {"answer": r.answer, "score": r.score, "correct": r.correct} for r in rows}

@@ -117,7 +117,7 @@ def attempt_report(*, session: Session, actor: Actor, attempt_id: int) -> Attemp
             .where(Response.attempt_id == attempt_id)
         ).all()
     }
-    current = {v.id: v for v in list_questions(session=session, ids=ids)}
+    current = {v.id: v for v in list_questions(session=session, ids=ids, any_owner=True)}
     views = []
     for qid in ids:
         if qid in responses:
@@ -224,6 +224,7 @@ def common_answers(
                     )
                 ).all()
             ),
+            any_owner=True,
         )
         if v.type not in CHOICE_TYPES
     ]

@@ -147,7 +147,7 @@ def drawn_questions(*, session: Session, actor: Actor, assignment_id: int) -> li
     """The questions the assignment presents, in its order (retired ones included)."""
     _owned_assignment(session, actor, assignment_id, writing=False)
     ids = question_ids_of(session=session, assignment_id=assignment_id)
-    by_id = {v.id: v for v in list_questions(session=session, ids=ids)}
+    by_id = {v.id: v for v in list_questions(session=session, ids=ids, any_owner=True)}
     for q in ids:  # retired since the draw: still presented by this assignment, so still listed
         if q not in by_id and (view := get_question(session=session, question_id=q)) is not None:
             by_id[q] = view

@@ -4,7 +4,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func, true
 from sqlmodel import Session, col, select
 
 from quizapp.bank.schema import TOPICS
@@ -43,6 +43,17 @@ class QuestionView:
         return self.data.get("demo_params") or {}
 
 
+def visible_to(viewer_id: int | None = None) -> ColumnElement[bool]:
+    """The one filter for every list of questions: the public bank (no owner), instructors' questions
+    their owner has published, and, when `viewer_id` is given, that person's own. Practice, review,
+    search, the FAQ, `bank list` and mock interviews pass no viewer; an instructor's question pickers
+    pass theirs."""
+    shown = col(Question.owner_id).is_(None) | (col(Question.published) == true())
+    if viewer_id is not None:
+        shown = shown | (col(Question.owner_id) == viewer_id)
+    return shown
+
+
 def _current():
     return select(Question, QuestionVersion).join(
         QuestionVersion,
@@ -67,9 +78,14 @@ def list_questions(
     difficulties: list[int] | None = None,
     types: list[str] | None = None,
     ids: list[str] | None = None,
+    viewer_id: int | None = None,
+    any_owner: bool = False,
 ) -> list[QuestionView]:
-    """Active questions matching every filter given, ordered by topic then id."""
+    """Active questions matching every filter given, ordered by topic then id: those `visible_to`
+    the viewer, or, with `any_owner`, every one (the questions an assignment already holds)."""
     stmt = _current().where(Question.active == True)  # noqa: E712
+    if not any_owner:
+        stmt = stmt.where(visible_to(viewer_id))
     if kinds:
         stmt = stmt.where(col(Question.kind).in_(kinds))
     if topics:
@@ -93,9 +109,15 @@ def pick_ids(
     types: list[str] | None,
     seed: int,
     limit: int | None = None,
+    viewer_id: int | None = None,
 ) -> list[str]:
-    """The ids of matching active questions in a shuffled order that a seed makes repeatable."""
-    stmt = select(Question.id).where(Question.active == True, col(Question.kind).in_(kinds))  # noqa: E712
+    """The ids of matching active questions (`visible_to` the viewer) in a shuffled order that a seed
+    makes repeatable."""
+    stmt = select(Question.id).where(
+        Question.active == True,  # noqa: E712
+        col(Question.kind).in_(kinds),
+        visible_to(viewer_id),
+    )
     if topics:
         stmt = stmt.where(col(Question.topic).in_(topics))
     if difficulties:
@@ -125,7 +147,7 @@ def counts_by_topic(*, session: Session) -> list[dict[str, Any]]:
     """Active questions per topic and kind, for the home page."""
     stmt = (
         select(Question.topic, Question.kind, func.count())
-        .where(Question.active == True)  # noqa: E712
+        .where(Question.active == True, visible_to())  # noqa: E712
         .group_by(Question.topic, Question.kind)
     )
     table: dict[str, dict[str, Any]] = {}

@@ -31,6 +31,7 @@ from quizapp.models import (
     utcnow,
 )
 from quizapp.models import Response as ResponseRow
+from quizapp.questions import visible_to
 
 RATINGS: dict[str, Rating] = {
     "again": Rating.Again,
@@ -498,7 +499,7 @@ def due(
     settings = get_settings(session=session, actor=actor)
     new_done, reviews_done = _today_counts(session, actor, day_start(now, tz))
     review_left = max(0, settings.reviews_per_day - reviews_done)
-    due_now = (owned_by(ReviewCard, actor), ReviewCard.due <= now, Question.active == True)  # noqa: E712
+    due_now = (owned_by(ReviewCard, actor), ReviewCard.due <= now, Question.active == True, visible_to())  # noqa: E712
     if with_ids:
         rows = session.exec(
             select(ReviewCard.question_id, ReviewCard.state)
@@ -530,7 +531,12 @@ def due(
         stmt = (
             select(Question.id)
             .outerjoin(seen, (seen.c.question_id == Question.id) & owner)
-            .where(Question.active == True, col(Question.kind).in_(DECK_KINDS), seen.c.id.is_(None))  # noqa: E712
+            .where(
+                Question.active == True,  # noqa: E712
+                col(Question.kind).in_(DECK_KINDS),
+                seen.c.id.is_(None),
+                visible_to(),
+            )
             .order_by(col(Question.difficulty), col(Question.topic), col(Question.id))
             .limit(new_left)
         )
@@ -553,7 +559,11 @@ def _deck_size(session: Session) -> int:
     if held is not None and _monotonic() - held[0] < _DECK_TTL_S:
         return held[1]
     n = session.exec(
-        select(func.count()).where(Question.active == True, col(Question.kind).in_(DECK_KINDS))  # noqa: E712
+        select(func.count()).where(
+            Question.active == True,  # noqa: E712
+            col(Question.kind).in_(DECK_KINDS),
+            visible_to(),
+        )
     ).one()
     _deck_cache[url] = (_monotonic(), int(n))
     return int(n)
@@ -582,7 +592,7 @@ def _unseen_count(session: Session, actor: Actor) -> int:
         .select_from(Question)
         .join(ReviewCard, col(ReviewCard.question_id) == Question.id)
         .where(
-            (Question.active == False) | col(Question.kind).not_in(DECK_KINDS),  # noqa: E712
+            (Question.active == False) | col(Question.kind).not_in(DECK_KINDS) | ~visible_to(),  # noqa: E712
             owned_by(ReviewCard, actor),
         )
     ).one()
@@ -606,7 +616,7 @@ def forecast(
     dues = session.exec(
         select(ReviewCard.due)
         .join(Question, col(Question.id) == ReviewCard.question_id)
-        .where(owned_by(ReviewCard, actor), ReviewCard.due < end, Question.active == True)  # noqa: E712
+        .where(owned_by(ReviewCard, actor), ReviewCard.due < end, Question.active == True, visible_to())  # noqa: E712
     ).all()
     counts: Counter[date] = Counter()
     for d in dues:

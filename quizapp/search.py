@@ -1,4 +1,5 @@
-"""Full-text search over every active question, in the database's own engine.
+"""Full-text search over every active question anyone may see (the public bank and published owned
+questions), in the database's own engine.
 
 SQLite: an FTS5 table (porter stemming) ranked by bm25 with column weights. PostgreSQL: a weighted
 tsvector (english) with a GIN index, ranked by ts_rank_cd. Both are made by migration 0006 and kept in
@@ -116,7 +117,7 @@ def document(data: dict) -> dict[str, str]:
 _CURRENT = """
 SELECT q.id, v.id, q.kind, q.type, q.topic, v.data
 FROM question q JOIN questionversion v ON v.question_id = q.id AND v.version = q.current_version
-WHERE q.active = :active
+WHERE q.active = :active AND (q.owner_id IS NULL OR q.published = :active)
 """
 
 
@@ -156,7 +157,8 @@ def _reindex_sqlite(conn: Connection, forced: list[str]) -> int:
     conn.execute(
         sql(
             "DELETE FROM questionsearch WHERE rowid NOT IN (SELECT v.id FROM question q JOIN questionversion v "
-            "ON v.question_id = q.id AND v.version = q.current_version WHERE q.active = :active)"
+            "ON v.question_id = q.id AND v.version = q.current_version WHERE q.active = :active "
+            "AND (q.owner_id IS NULL OR q.published = :active))"
         ),
         {"active": True},
     )
@@ -184,7 +186,7 @@ def _reindex_postgres(conn: Connection, forced: list[str]) -> int:
     conn.execute(
         sql(
             "DELETE FROM questionsearch s WHERE NOT EXISTS (SELECT 1 FROM question q "
-            "WHERE q.id = s.question_id AND q.active = :active)"
+            "WHERE q.id = s.question_id AND q.active = :active AND (q.owner_id IS NULL OR q.published = :active))"
         ),
         {"active": True},
     )

@@ -12,6 +12,7 @@ from quizapp.grading import grade
 from quizapp.identity import AccessDenied, Actor
 from quizapp.models import Attempt, Bookmark, Question, QuestionVersion, Response, utcnow
 from quizapp.practice import finish_attempt, get_attempt, start_attempt
+from quizapp.questions import visible_to
 from quizapp.review import owned_by
 
 SITTING_MODES = ("practice", "review")
@@ -175,7 +176,7 @@ def mistakes(*, session: Session, actor: Actor) -> list[str]:
         select(Response.question_id)
         .join(latest, latest.c.last_id == Response.id)
         .join(Question, col(Question.id) == Response.question_id)
-        .where(Response.score < 0.999, Question.active == True)  # noqa: E712
+        .where(Response.score < 0.999, Question.active == True, visible_to())  # noqa: E712
         .order_by(col(Response.id).desc())
     ).all()
     return list(rows)
@@ -185,7 +186,7 @@ def bookmarked(*, session: Session, actor: Actor) -> list[str]:
     rows = session.exec(
         select(Bookmark.question_id)
         .join(Question, col(Question.id) == Bookmark.question_id)
-        .where(owned_by(Bookmark, actor), Question.active == True)  # noqa: E712
+        .where(owned_by(Bookmark, actor), Question.active == True, visible_to())  # noqa: E712
         .order_by(col(Bookmark.created_at).desc(), col(Bookmark.id).desc())
     ).all()
     return list(rows)

@@ -1,4 +1,8 @@
-"""Bring the database in line with the question files: upsert by id, version changes, retire removals."""
+"""Bring the database in line with the question files: upsert by id, version changes, retire removals.
+
+Only the public bank (questions without an owner) follows the files: questions that instructors
+imported or wrote (quizapp.owned_questions) are never changed or retired here, and a file question
+whose id an owned question holds is left out and reported as a conflict."""
 
 import hashlib
 import json
@@ -19,12 +23,19 @@ class SyncReport:
     unchanged: int = 0
     retired: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)  # file ids held by an instructor's question
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{len(self.added)} added, {len(self.changed)} changed (new version), {self.unchanged} unchanged, "
             f"{len(self.retired)} retired, {len(self.restored)} restored"
         )
+        if self.conflicts:
+            text += (
+                f"; {len(self.conflicts)} left out because an instructor's question holds the id: "
+                + ", ".join(self.conflicts)
+            )
+        return text
 
 
 def content_hash(data: dict) -> str:
@@ -35,6 +46,7 @@ def sync_bank(*, session: Session, loaded: Iterable[LoadedQuestion]) -> SyncRepo
     """Apply the loaded bank. The caller commits; a caller that loaded with errors must not call this."""
     report = SyncReport()
     existing = {q.id: q for q in session.exec(select(Question)).all()}
+    owned = {qid for qid, q in existing.items() if q.owner_id is not None}
     hashes = {
         v.question_id: v.content_hash
         for v in session.exec(
@@ -48,6 +60,9 @@ def sync_bank(*, session: Session, loaded: Iterable[LoadedQuestion]) -> SyncRepo
     seen: set[str] = set()
     for item in loaded:
         spec = item.spec
+        if spec.id in owned:
+            report.conflicts.append(spec.id)
+            continue
         data = spec.content()
         digest = content_hash(data)
         seen.add(spec.id)
@@ -82,7 +97,7 @@ def sync_bank(*, session: Session, loaded: Iterable[LoadedQuestion]) -> SyncRepo
         )
         report.changed.append(spec.id)
     for qid, row in existing.items():
-        if qid not in seen and row.active:
+        if qid not in seen and row.active and row.owner_id is None:
             row.active = False
             row.updated_at = utcnow()
             report.retired.append(qid)
