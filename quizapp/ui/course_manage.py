@@ -23,32 +23,40 @@ from quizapp.course import (
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied
 from quizapp.ui.common import TYPE_LABELS, plain, topic_title
-from quizapp.ui.tz import moment_input, show
+from quizapp.ui.tz import moment_from_state, moment_input, show
 
 END_OF_DAY = time(23, 59)
 ERRORS = (AssignmentError, CohortError, AccessDenied)
 
 
-def flash(message: str) -> None:
-    """Shown once, after the rerun that follows a change."""
-    st.session_state.course_flash = message
+def flash(message: str, kind: str = "success") -> None:
+    """Shown once, by the run that follows a change."""
+    st.session_state.course_flash = (kind, message)
 
 
 def show_flash() -> None:
-    message = st.session_state.pop("course_flash", None)
+    kind, message = st.session_state.pop("course_flash", ("success", None))
     if message:
-        st.success(message)
+        getattr(st, kind)(message)
 
 
-def _act(fn, done: str, **kw) -> None:  # type: ignore[no-untyped-def]
+def _act(fn, done, kw) -> None:  # type: ignore[no-untyped-def]
+    """A button's or form's callback: it acts before the script runs, so the run that follows shows
+    the result and one click costs one script run. `done` and `kw` may be functions of the session
+    state (a form's values), called here."""
     try:
+        kw = kw() if callable(kw) else kw
         with write_session() as session:
             fn(session=session, **kw)
     except ERRORS as exc:
-        st.error(str(exc))
+        flash(str(exc), "error")
         return
-    flash(done)
-    st.rerun()
+    flash(done() if callable(done) else done)
+
+
+def act(fn, done, kw) -> dict:  # type: ignore[no-untyped-def]
+    """The on_click arguments of a button that runs `fn(session=..., **kw)`."""
+    return {"on_click": _act, "args": (fn, done, kw)}
 
 
 def summary(a) -> str:  # type: ignore[no-untyped-def]
@@ -86,11 +94,15 @@ def assignment_manager(me, cohort, a, members) -> None:  # type: ignore[no-untyp
             if locked:
                 st.info("Learners have started it: only the dates and the number of attempts may change.")
             with st.form(f"edit-{a.id}"):
-                title = st.text_input(
-                    "Assignment title", a.title, max_chars=120, disabled=locked or read_only, key=f"ed-title-{a.id}"
+                st.text_input(
+                    "Assignment title",
+                    a.title,
+                    max_chars=120,
+                    disabled=locked or read_only,
+                    key=f"ed-title-{a.id}",
                 )
                 c1, c2, c3 = st.columns(3)
-                minutes = c1.number_input(
+                c1.number_input(
                     "Time limit (minutes, 0 = none)",
                     0,
                     1440,
@@ -98,7 +110,7 @@ def assignment_manager(me, cohort, a, members) -> None:  # type: ignore[no-untyp
                     disabled=locked or read_only,
                     key=f"ed-min-{a.id}",
                 )
-                attempts = c2.number_input(
+                c2.number_input(
                     "Attempts allowed (0 = unlimited)",
                     0,
                     100,
@@ -106,7 +118,7 @@ def assignment_manager(me, cohort, a, members) -> None:  # type: ignore[no-untyp
                     disabled=read_only,
                     key=f"ed-att-{a.id}",
                 )
-                feedback = c3.selectbox(
+                c3.selectbox(
                     "Feedback shows",
                     list(FEEDBACK),
                     index=list(FEEDBACK).index(a.feedback),
@@ -114,41 +126,54 @@ def assignment_manager(me, cohort, a, members) -> None:  # type: ignore[no-untyp
                     disabled=locked or read_only,
                     key=f"ed-fb-{a.id}",
                 )
-                shuffle = st.checkbox(
+                st.checkbox(
                     "Shuffle questions and choices per attempt",
                     a.shuffle,
                     disabled=locked or read_only,
                     key=f"ed-sh-{a.id}",
                 )
-                opens = moment_input("Opens", a.opens_at, f"ed-open-{a.id}", time(0, 0))
-                due = moment_input("Due", a.due_at, f"ed-due-{a.id}", END_OF_DAY)
-                if st.form_submit_button("Save changes", disabled=read_only):
-                    changes = {"attempts_allowed": int(attempts), "opens_at": opens, "due_at": due}
+                moment_input("Opens", a.opens_at, f"ed-open-{a.id}", time(0, 0))
+                moment_input("Due", a.due_at, f"ed-due-{a.id}", END_OF_DAY)
+
+                def _changes(a=a, locked=locked) -> dict:  # type: ignore[no-untyped-def]
+                    S = st.session_state
+                    changes = {
+                        "actor": me,
+                        "assignment_id": a.id,
+                        "attempts_allowed": int(S[f"ed-att-{a.id}"]),
+                        "opens_at": moment_from_state(f"ed-open-{a.id}", time(0, 0)),
+                        "due_at": moment_from_state(f"ed-due-{a.id}", END_OF_DAY),
+                    }
                     if not locked:
                         changes.update(
-                            title=title,
-                            time_limit_s=int(minutes) * 60 or None,
-                            feedback=feedback,
-                            shuffle=shuffle,
+                            title=S[f"ed-title-{a.id}"],
+                            time_limit_s=int(S[f"ed-min-{a.id}"]) * 60 or None,
+                            feedback=S[f"ed-fb-{a.id}"],
+                            shuffle=bool(S[f"ed-sh-{a.id}"]),
                         )
-                    _act(
-                        update_assignment, f"Saved {plain(a.title)}.", actor=me, assignment_id=a.id, **changes
-                    )
+                    return changes
+
+                st.form_submit_button(
+                    "Save changes",
+                    disabled=read_only,
+                    **act(update_assignment, f"Saved {plain(a.title)}.", _changes),
+                )
             b1, b2 = st.columns(2)
-            if b1.button(
+            this = {"actor": me, "assignment_id": a.id}
+            b1.button(
                 "Close now",
                 key=f"close-{a.id}",
                 disabled=read_only,
                 help="The due date becomes now; attempts in progress are submitted as they stand",
-            ):
-                _act(close_assignment, f"Closed {plain(a.title)}.", actor=me, assignment_id=a.id)
-            if b2.button(
+                **act(close_assignment, f"Closed {plain(a.title)}.", this),
+            )
+            b2.button(
                 "Delete",
                 key=f"delete-{a.id}",
                 disabled=read_only or started > 0,
                 help="Only while no one has started it; afterwards close it instead",
-            ):
-                _act(delete_assignment, f"Deleted {plain(a.title)}.", actor=me, assignment_id=a.id)
+                **act(delete_assignment, f"Deleted {plain(a.title)}.", this),
+            )
         with tab_over:
             if overrides:
                 st.dataframe(
@@ -169,10 +194,10 @@ def assignment_manager(me, cohort, a, members) -> None:  # type: ignore[no-untyp
                 st.caption("No learners in the cohort yet.")
                 return
             with st.form(f"override-{a.id}"):
-                who = st.selectbox("Learner", list(names), format_func=names.get, key=f"ov-who-{a.id}")
+                st.selectbox("Learner", list(names), format_func=names.get, key=f"ov-who-{a.id}")
                 c1, c2 = st.columns(2)
-                extra = c1.number_input("Extra attempts", 0, 100, 0, key=f"ov-extra-{a.id}")
-                minutes = c2.number_input(
+                c1.number_input("Extra attempts", 0, 100, 0, key=f"ov-extra-{a.id}")
+                c2.number_input(
                     "Time limit for them (minutes, 0 = the assignment's)",
                     0,
                     1440,
@@ -180,19 +205,31 @@ def assignment_manager(me, cohort, a, members) -> None:  # type: ignore[no-untyp
                     key=f"ov-min-{a.id}",
                     disabled=not a.time_limit_s,
                 )
-                due = moment_input("Their due date", None, f"ov-due-{a.id}", END_OF_DAY)
+                moment_input("Their due date", None, f"ov-due-{a.id}", END_OF_DAY)
                 st.caption("Saving all zeros and no date removes the learner's override.")
-                if st.form_submit_button("Save override", disabled=read_only):
-                    _act(
+
+                def _override(a=a) -> dict:  # type: ignore[no-untyped-def]
+                    S = st.session_state
+                    return {
+                        "actor": me,
+                        "assignment_id": a.id,
+                        "user_id": S[f"ov-who-{a.id}"],
+                        "extra_attempts": int(S[f"ov-extra-{a.id}"]),
+                        "due_at": moment_from_state(f"ov-due-{a.id}", END_OF_DAY),
+                        "time_limit_s": int(S[f"ov-min-{a.id}"]) * 60 or None,
+                    }
+
+                st.form_submit_button(
+                    "Save override",
+                    disabled=read_only,
+                    **act(
                         set_override,
-                        f"Saved the override for {plain(names[who])}.",
-                        actor=me,
-                        assignment_id=a.id,
-                        user_id=who,
-                        extra_attempts=int(extra),
-                        due_at=due,
-                        time_limit_s=int(minutes) * 60 or None,
-                    )
+                        lambda a=a: (
+                            f"Saved the override for {plain(names[st.session_state[f'ov-who-{a.id}']])}."
+                        ),
+                        _override,
+                    ),
+                )
 
 
 def cohort_settings(me, cohort, members) -> None:  # type: ignore[no-untyped-def]
@@ -207,52 +244,42 @@ def cohort_settings(me, cohort, members) -> None:  # type: ignore[no-untyped-def
     names = {m.user_id: m.username for m in members}
     if names:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        who = c1.selectbox("Remove a learner", list(names), format_func=names.get, key="remove-who")
-        if c2.button(
+        c1.selectbox("Remove a learner", list(names), format_func=names.get, key="remove-who")
+        c2.button(
             "Remove",
             key="remove-go",
             disabled=read_only,
             help="Their attempts stay in the gradebook, marked removed",
-        ):
-            _act(
+            **act(
                 remove_learner,
-                f"Removed {plain(names[who])}; their attempts are kept.",
-                actor=me,
-                cohort_id=cohort.id,
-                user_id=who,
-            )
+                lambda: f"Removed {plain(names[st.session_state['remove-who']])}; their attempts are kept.",
+                lambda: {"actor": me, "cohort_id": cohort.id, "user_id": st.session_state["remove-who"]},
+            ),
+        )
     st.subheader("Join code")
     state = "learners can join with it" if cohort.join_open else "joining is turned off"
     st.markdown(f"`{cohort.join_code}` · {state}")
     j1, j2 = st.columns(2)
-    if j1.button("New join code", disabled=read_only, help="The old code stops working"):
-        _act(
-            rotate_join_code,
-            "A new join code is set; the old one no longer works.",
-            actor=me,
-            cohort_id=cohort.id,
-        )
+    here = {"actor": me, "cohort_id": cohort.id}
+    j1.button(
+        "New join code",
+        disabled=read_only,
+        help="The old code stops working",
+        **act(rotate_join_code, "A new join code is set; the old one no longer works.", here),
+    )
     label = "Turn joining off" if cohort.join_open else "Turn joining on"
-    if j2.button(label, disabled=read_only):
-        _act(
-            set_join_open,
-            f"{label.replace('Turn', 'Turned')}.",
-            actor=me,
-            cohort_id=cohort.id,
-            open_=not cohort.join_open,
-        )
+    j2.button(
+        label,
+        disabled=read_only,
+        **act(set_join_open, f"{label.replace('Turn', 'Turned')}.", {**here, "open_": not cohort.join_open}),
+    )
     st.subheader("Archive")
     if read_only:
         st.info(f"Archived {show(cohort.archived_at)}: read-only, hidden from the default cohort list.")
-        if st.button("Bring back from the archive"):
-            _act(
-                archive_cohort,
-                f"{plain(cohort.name)} is active again.",
-                actor=me,
-                cohort_id=cohort.id,
-                archived=False,
-            )
+        st.button(
+            "Bring back from the archive",
+            **act(archive_cohort, f"{plain(cohort.name)} is active again.", {**here, "archived": False}),
+        )
     else:
         st.caption("Read-only afterwards: no joining, no new attempts, no changes; the scores stay readable.")
-        if st.button("Archive this cohort"):
-            _act(archive_cohort, f"Archived {plain(cohort.name)}.", actor=me, cohort_id=cohort.id)
+        st.button("Archive this cohort", **act(archive_cohort, f"Archived {plain(cohort.name)}.", here))

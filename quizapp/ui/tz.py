@@ -64,3 +64,9 @@ def moment_input(
         step=900,
     )
     return to_utc(day, at, default)
+
+
+def moment_from_state(key: str, default: time) -> datetime | None:
+    """What `moment_input(..., key, default)` holds, read from session state: what a form's submit
+    callback sees before the script runs again."""
+    return to_utc(st.session_state.get(f"{key}-day"), st.session_state.get(f"{key}-time"), default)

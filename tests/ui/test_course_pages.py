@@ -58,11 +58,14 @@ def _take(engine, who, name, a_id, answers):
     return t
 
 
-def _page(monkeypatch, who: Actor, page: str, **params) -> AppTest:
+def _page(monkeypatch, who: Actor, page: str, view: str | None = None, **params) -> AppTest:
+    """`page` as `who`; on the Teach page, `view` is the open tab (only its content is drawn)."""
     monkeypatch.setattr(common, "actor", lambda: who)
     at = AppTest.from_file(APP, default_timeout=30).run()
     for k, v in params.items():
         at.query_params[k] = v
+    if view:
+        at.session_state["teach-view"] = view
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
@@ -116,7 +119,7 @@ def test_item_analysis_by_text_with_shares_and_common_answers(klass, monkeypatch
     engine, who, cid, a_id = klass
     _take(engine, who, "ann", a_id, {"s-single": "Max pooling", "s-num": "30"})
     _take(engine, who, "bob", a_id, {"s-single": "Dropout", "s-num": "31"})
-    at = _page(monkeypatch, who["teach"], "views/teach.py")
+    at = _page(monkeypatch, who["teach"], "views/teach.py", view="Item analysis")
     frames = [d.value for d in at.dataframe]
     items = next(f for f in frames if "facility" in f.columns)
     assert items["question"].iloc[0].startswith("Which layer shrinks a feature map")
@@ -133,16 +136,18 @@ def test_item_analysis_by_text_with_shares_and_common_answers(klass, monkeypatch
 
 def test_assignment_settings_close_delete_and_override(klass, monkeypatch):
     engine, who, cid, a_id = klass
-    at = _page(monkeypatch, who["teach"], "views/teach.py")
+    at = _page(monkeypatch, who["teach"], "views/teach.py", view="Assignments")
     next(t for t in at.text_input if t.label == "Assignment title").set_value("Week one")
     next(c for c in at.checkbox if c.label.startswith("Shuffle") and c.key == f"ed-sh-{a_id}").check()
     _button(at, "Save changes").click().run()
-    assert not at.exception and any(s.value.startswith("Saved") for s in at.success), [e.value for e in at.error]
+    assert not at.exception and any(s.value.startswith("Saved") for s in at.success), [
+        e.value for e in at.error
+    ]
     with Session(engine) as s:
         a = s.get(Assignment, a_id)
         assert (a.title, a.shuffle) == ("Week one", True)
     # An override for bob: one extra attempt.
-    at = _page(monkeypatch, who["teach"], "views/teach.py")
+    at = _page(monkeypatch, who["teach"], "views/teach.py", view="Assignments")
     next(n for n in at.number_input if n.label == "Extra attempts").set_value(1)
     _button(at, "Save override").click().run()
     assert not at.exception
@@ -151,7 +156,7 @@ def test_assignment_settings_close_delete_and_override(klass, monkeypatch):
         assert o.extra_attempts == 1
     # Once started: the title is locked; close now; delete is refused.
     _take(engine, who, "ann", a_id, {"s-tf": True})
-    at = _page(monkeypatch, who["teach"], "views/teach.py")
+    at = _page(monkeypatch, who["teach"], "views/teach.py", view="Assignments")
     assert next(t for t in at.text_input if t.label == "Assignment title").disabled
     assert _button(at, "Delete").disabled
     _button(at, "Close now").click().run()
@@ -162,7 +167,7 @@ def test_assignment_settings_close_delete_and_override(klass, monkeypatch):
 
 def test_delete_an_unstarted_assignment(klass, monkeypatch):
     engine, who, cid, a_id = klass
-    at = _page(monkeypatch, who["teach"], "views/teach.py")
+    at = _page(monkeypatch, who["teach"], "views/teach.py", view="Assignments")
     _button(at, "Delete").click().run()
     assert any("Deleted Week 1" in s.value for s in at.success)
     with Session(engine) as s:
@@ -172,10 +177,15 @@ def test_delete_an_unstarted_assignment(klass, monkeypatch):
 def test_roster_remove_join_code_and_archive(klass, monkeypatch):
     engine, who, cid, a_id = klass
     _take(engine, who, "ann", a_id, {"s-tf": True})
-    at = _page(monkeypatch, who["teach"], "views/teach.py")
+    at = _page(monkeypatch, who["teach"], "views/teach.py", view="Roster")
     _button(at, "Remove").click().run()  # the first learner: ann
     assert any("Removed ann" in s.value for s in at.success)
+    assert list(at.dataframe[0].value["learner"]) == ["bob"]  # the roster
+    at.session_state["teach-view"] = "Gradebook"
+    at.run()
     assert "ann (removed)" in list(at.dataframe[0].value["learner"])
+    at.session_state["teach-view"] = "Roster"
+    at.run()
     with Session(engine) as s:
         old = s.get(Cohort, cid).join_code
     _button(at, "New join code").click().run()
@@ -189,6 +199,8 @@ def test_roster_remove_join_code_and_archive(klass, monkeypatch):
     assert any("No cohorts yet" in i.value for i in at.info)  # hidden from the default list
     next(t for t in at.toggle if t.label == "Show archived cohorts").set_value(True).run()
     assert "Archived: read-only." in _text(at)
+    at.session_state["teach-view"] = "Assignments"
+    at.run()
     assert _button(at, "Close now").disabled
 
 

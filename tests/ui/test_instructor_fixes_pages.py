@@ -58,9 +58,12 @@ def _assignment(engine, who, cohort_id, **kw):
     return _w(engine, create_assignment, actor=who["teach"], cohort_id=cohort_id, title="Week 1", **kw)
 
 
-def _page(monkeypatch, who: Actor, page: str) -> AppTest:
+def _page(monkeypatch, who: Actor, page: str, view: str | None = None) -> AppTest:
+    """`page` as `who`; on the Teach page, `view` is the open tab (only its content is drawn)."""
     monkeypatch.setattr(common, "actor", lambda: who)
     at = AppTest.from_file(APP, default_timeout=30).run()
+    if view:
+        at.session_state["teach-view"] = view
     at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
@@ -157,7 +160,7 @@ def test_the_gradebook_holds_numbers_shown_as_percentages(klass, monkeypatch):
 
 def test_creating_an_assignment_confirms_it_and_empties_the_form(klass, monkeypatch):
     engine, who, cid = klass
-    at = _page(monkeypatch, who["teach"], "views/teach.py")
+    at = _page(monkeypatch, who["teach"], "views/teach.py", view="Assignments")
     next(t for t in at.text_input if t.label == "Title").set_value("Week 2")
     next(n for n in at.number_input if n.label == "How many questions").set_value(2)
     _button(at, "Create assignment").click().run()

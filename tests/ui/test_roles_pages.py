@@ -38,6 +38,8 @@ def test_instructor_sets_work_and_learner_takes_it(app_db, people, monkeypatch):
     assert "Learners join with the code" in at.success[0].value
     with Session(app_db) as s:
         code = s.exec(select(Cohort)).one().join_code
+    at.session_state["teach-view"] = "Assignments"  # only the open tab is drawn
+    at.run()
     title = next(t for t in at.text_input if t.label == "Title")
     title.set_value("Week 1")
     # cnn and activation functions hold exactly three sample questions: two drawn as radios
@@ -105,4 +107,9 @@ def test_instructor_reads_gradebook_item_analysis_and_a_learner(app_db, monkeypa
     assert [m.value for m in at.metric][:2] == ["12", "1"]
     assert len(at.get("plotly_chart")) >= 3  # score distribution, topic heatmap, a learner's topics
     assert any(d.label == "Gradebook (CSV)" for d in at.get("download_button"))
-    assert len(at.dataframe) >= 3  # gradebook, the learner's attempts, item analysis
+    assert len(at.dataframe) == 2  # gradebook, the learner's attempts: the other tabs are not drawn
+    at.session_state["teach-view"] = "Item analysis"
+    at.run()
+    assert not at.exception, at.exception
+    assert not at.metric and not at.get("plotly_chart")  # the gradebook is not drawn now
+    assert any("facility" in d.value.columns for d in at.dataframe)
