@@ -64,20 +64,41 @@ class Params(DemoParams):
         default=["none", "sigmoid", "tanh", "relu", "leaky_relu", "gelu"],
         min_length=1,
         description="Activations to compare; each is the same network, trained side by side.",
+        title="Activation functions",
     )
-    hidden: int = Field(16, ge=2, le=128, description="Units in each of the two hidden layers.")
+    hidden: int = Field(
+        16, ge=2, le=128, description="Units in each of the two hidden layers.", title="Hidden width (units)"
+    )
     steps: int = Field(
-        300, ge=10, le=3000, description="Full-batch Adam steps for the comparison on circles."
+        300, ge=10, le=3000, description="Full-batch Adam steps for the comparison on circles.", title="Steps"
     )
-    lr: float = Field(0.02, gt=0.0, le=1.0, description="Adam learning rate for the comparison on circles.")
+    lr: float = Field(
+        0.02,
+        gt=0.0,
+        le=1.0,
+        description="Adam learning rate for the comparison on circles.",
+        title="Learning rate",
+    )
     noise: float = Field(
-        0.08, ge=0.0, le=0.3, description="Standard deviation of the noise added to the circles."
+        0.08,
+        ge=0.0,
+        le=0.3,
+        description="Standard deviation of the noise added to the circles.",
+        title="Noise (std. dev.)",
     )
     n_samples: int = Field(
-        512, ge=64, le=4096, description="Points in the circles dataset; a quarter is held out."
+        512,
+        ge=64,
+        le=4096,
+        description="Points in the circles dataset; a quarter is held out.",
+        title="Data points",
     )
     dying_lr: float = Field(
-        3.0, gt=0.0, le=20.0, description="The large plain-SGD rate at which ReLU units are watched dying."
+        3.0,
+        gt=0.0,
+        le=20.0,
+        description="The large plain-SGD rate at which ReLU units are watched dying.",
+        title="Dying-ReLU learning rate",
     )
 
     @field_validator("activations")
@@ -360,6 +381,38 @@ def metrics(result: Result) -> dict[str, float | int | str]:
     for n, e in r.derivative_error.items():
         out[f"{n}_derivative_max_error"] = float(f"{e:.3g}")
     return out
+
+
+CLAIMS = {
+    "sigmoid-derivative-at-most-a-quarter": "Sigmoid's derivative never exceeds 0.25.",
+    "tanh-derivative-peaks-at-one": "Tanh's derivative peaks at 1 at the origin and falls towards 0 in both tails.",
+    "relu-derivative-zero-or-one": "ReLU's derivative is exactly 0 for negative inputs and exactly 1 for positive ones.",
+    "autograd-matches-derivative-formulas": "Autograd's derivative of every selected activation matches its closed form.",
+    "no-activation-is-a-straight-line": "Without an activation the network cannot beat a straight line on the circles.",
+    "any-activation-beats-linear": "Every selected non-linearity beats the linear network by a wide margin.",
+    "large-step-kills-relus": "A large plain-SGD step leaves far more ReLU units dead than a small one.",
+    "dead-relus-get-no-gradient": "A dead ReLU unit receives exactly zero gradient, so it has stopped learning.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    acts = set(params.activations)
+    out = [
+        f"{n}-{rest}"
+        for n, rest in (
+            ("sigmoid", "derivative-at-most-a-quarter"),
+            ("tanh", "derivative-peaks-at-one"),
+            ("relu", "derivative-zero-or-one"),
+        )
+        if n in acts
+    ]
+    out.append("autograd-matches-derivative-formulas")
+    if "none" in acts:
+        out.append("no-activation-is-a-straight-line")
+        if acts - {"none"}:
+            out.append("any-activation-beats-linear")
+    return [*out, "large-step-kills-relus", "dead-relus-get-no-gradient"]
 
 
 def claims(result: Result) -> list[Claim]:

@@ -30,13 +30,25 @@ N_TEST = 512
 
 
 class Params(DemoParams):
-    task: Literal["reverse", "copy", "sort"] = Field("reverse", description="What the output sequence is.")
-    seq_len: int = Field(8, ge=3, le=16, description="Digits per sequence.")
-    d_model: int = Field(32, ge=8, le=256, description="Width of the token vectors.")
-    heads: int = Field(2, ge=1, le=8, description="Attention heads (d_k = d_model / heads).")
-    compare_scaling: bool = Field(True, description="Also train a copy without the 1/sqrt(d_k) scaling.")
-    batch_size: int = Field(32, ge=8, le=512, description="Sequences per step.")
-    steps: int = Field(200, ge=20, le=5000, description="Adam steps.")
+    task: Literal["reverse", "copy", "sort"] = Field(
+        "reverse", description="What the output sequence is.", title="Task"
+    )
+    seq_len: int = Field(8, ge=3, le=16, description="Digits per sequence.", title="Sequence length (digits)")
+    d_model: int = Field(
+        32, ge=8, le=256, description="Width of the token vectors.", title="Model width (units)"
+    )
+    heads: int = Field(
+        2, ge=1, le=8, description="Attention heads (d_k = d_model / heads).", title="Attention heads"
+    )
+    compare_scaling: bool = Field(
+        True,
+        description="Also train a copy without the 1/sqrt(d_k) scaling.",
+        title="Compare without scaling",
+    )
+    batch_size: int = Field(
+        32, ge=8, le=512, description="Sequences per step.", title="Batch size (sequences)"
+    )
+    steps: int = Field(200, ge=20, le=5000, description="Adam steps.", title="Steps")
 
     @model_validator(mode="after")
     def _heads_divide_width(self) -> Params:
@@ -200,6 +212,19 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         if v < len(r.source_mass):
             out[f"{name}_best_head_source_attention"] = round(max(r.source_mass[v]), 4)
     return out
+
+
+CLAIMS = {
+    "transformer-learns-the-task": "One attention layer learns the task.",
+    "a-head-attends-to-the-source": "A head puts most of its attention on the input position each output needs.",
+    "unscaled-logits-saturate-softmax": "Without the 1/sqrt(d_k) scaling the attention softmax starts peaked.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    ids = list(CLAIMS)
+    return ids if params.compare_scaling else ids[:2]
 
 
 def claims(result: Result) -> list[Claim]:

@@ -29,17 +29,35 @@ LR = 1e-2  # Adam
 
 
 class Params(DemoParams):
-    positive_rate: float = Field(0.005, ge=0.001, le=0.2, description="Share of examples that are positive.")
+    positive_rate: float = Field(
+        0.005,
+        ge=0.001,
+        le=0.2,
+        description="Share of examples that are positive.",
+        title="Positive share (fraction)",
+    )
     n_samples: int = Field(
-        60000, ge=5000, le=200000, description="Examples made (split 50/25/25 into train/validation/test)."
+        60000,
+        ge=5000,
+        le=200000,
+        description="Examples made (split 50/25/25 into train/validation/test).",
+        title="Examples",
     )
     separation: float = Field(
-        3.0, ge=0.5, le=6.0, description="Distance between the class means, in standard deviations."
+        3.0,
+        ge=0.5,
+        le=6.0,
+        description="Distance between the class means, in standard deviations.",
+        title="Separation (std. devs)",
     )
-    n_features: int = Field(8, ge=2, le=64, description="Input dimensions.")
-    hidden: int = Field(32, ge=4, le=256, description="Units in the hidden layer.")
-    batch_size: int = Field(512, ge=64, le=4096, description="Examples per mini-batch.")
-    steps: int = Field(400, ge=20, le=5000, description="Adam steps.")
+    n_features: int = Field(8, ge=2, le=64, description="Input dimensions.", title="Input dimensions")
+    hidden: int = Field(
+        32, ge=4, le=256, description="Units in the hidden layer.", title="Hidden width (units)"
+    )
+    batch_size: int = Field(
+        512, ge=64, le=4096, description="Examples per mini-batch.", title="Batch size (examples)"
+    )
+    steps: int = Field(400, ge=20, le=5000, description="Adam steps.", title="Steps")
 
 
 @dataclass
@@ -243,6 +261,16 @@ def metrics(result: Result) -> dict[str, float | int | str]:
             if k in s:
                 out[f"{_key(name)}_{k}"] = round(float(s[k]), 4)
     return out
+
+
+CLAIMS = {
+    "accuracy-paradox": "A model that always answers 'negative' is about as accurate as the trained plain model.",
+    "plain-model-misses-positives": "At the usual 0.5 threshold the plain model finds few of the positives.",
+    "class-weights-raise-recall-lower-precision": "Class weights raise recall but lower precision.",
+    "resampling-raises-recall-lower-precision": "Balanced resampling raises recall but lowers precision, like class weights.",
+    "threshold-moving-raises-recall": "Moving the plain model's threshold raises recall without retraining.",
+    "roc-auc-flatters-pr-does-not": "ROC AUC looks near perfect while average precision shows the false alarms.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

@@ -49,13 +49,38 @@ class Params(DemoParams):
         default=["edges", "blur", "sharpen", "learned"],
         min_length=1,
         description="Kernels applied to the photo; 'learned' is fitted by gradient-based optimisation.",
+        title="Kernels",
     )
-    kernel_size: Literal[3, 5, 7] = Field(3, description="Side of every square kernel, in pixels.")
-    stride: int = Field(2, ge=1, le=4, description="Step between neighbouring kernel positions, in pixels.")
-    padding: int = Field(1, ge=0, le=4, description="Zero pixels added on every side before convolving.")
-    image_width: int = Field(160, ge=48, le=320, description="Width the photo is shrunk to (height follows).")
+    kernel_size: Literal[3, 5, 7] = Field(
+        3, description="Side of every square kernel, in pixels.", title="Kernel size (pixels)"
+    )
+    stride: int = Field(
+        2,
+        ge=1,
+        le=4,
+        description="Step between neighbouring kernel positions, in pixels.",
+        title="Stride (pixels)",
+    )
+    padding: int = Field(
+        1,
+        ge=0,
+        le=4,
+        description="Zero pixels added on every side before convolving.",
+        title="Padding (pixels)",
+    )
+    image_width: int = Field(
+        160,
+        ge=48,
+        le=320,
+        description="Width the photo is shrunk to (height follows).",
+        title="Photo width (pixels)",
+    )
     cnn_steps: int = Field(
-        150, ge=10, le=1000, description="Training steps of the digits CNN (mini-batches of 64)."
+        150,
+        ge=10,
+        le=1000,
+        description="Training steps of the digits CNN (mini-batches of 64).",
+        title="CNN steps",
     )
 
     @field_validator("kernels")
@@ -392,6 +417,34 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out["cnn_test_acc"] = round(r.cnn_test_acc[-1], 4)
         out["cnn_steps"] = r.cnn_steps_done
     return out
+
+
+CLAIMS = {
+    "output-size-formula-matches-torch": "The output-size formula floor((n + 2p - k)/s) + 1 gives the size torch's conv2d returns.",
+    "output-size-formula-matches-torch-table": "The formula agrees with torch for every setting in the table.",
+    "blur-smooths": "Blurring makes neighbouring output pixels more alike.",
+    "sharpen-roughens": "Sharpening makes neighbouring output pixels less alike.",
+    "edge-kernel-ignores-flat-regions": "The edge kernel outputs zero on a constant image.",
+    "learned-kernel-recovers-hidden-edge-detector": "The learned kernel recovers the hidden edge detector from the photo and its response.",
+    "cnn-beats-chance": "The small CNN classifies held-out digits far better than chance.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    ks = set(params.kernels)
+    out = ["output-size-formula-matches-torch", "output-size-formula-matches-torch-table"]
+    out += [
+        i
+        for k, i in (
+            ("blur", "blur-smooths"),
+            ("sharpen", "sharpen-roughens"),
+            ("edges", "edge-kernel-ignores-flat-regions"),
+            ("learned", "learned-kernel-recovers-hidden-edge-detector"),
+        )
+        if k in ks
+    ]
+    return [*out, "cnn-beats-chance"]
 
 
 def claims(result: Result) -> list[Claim]:

@@ -42,15 +42,28 @@ class Params(DemoParams):
         min_length=2,
         max_length=8,
         description="Training-set sizes to compare (nested, balanced across the ten classes)",
+        title="Training-set sizes (examples)",
     )
-    steps: int = Field(300, ge=20, le=3000, description="Training steps for the MLP and the CNN")
-    batch_size: int = Field(32, ge=8, le=256, description="Minibatch size for the MLP and the CNN")
-    lr: float = Field(5e-3, ge=1e-4, le=0.1, description="Adam learning rate for the MLP and the CNN")
-    hidden: int = Field(128, ge=8, le=512, description="Hidden units of the MLP")
+    steps: int = Field(
+        300, ge=20, le=3000, description="Training steps for the MLP and the CNN", title="Steps"
+    )
+    batch_size: int = Field(
+        32, ge=8, le=256, description="Minibatch size for the MLP and the CNN", title="Batch size (examples)"
+    )
+    lr: float = Field(
+        5e-3, ge=1e-4, le=0.1, description="Adam learning rate for the MLP and the CNN", title="Learning rate"
+    )
+    hidden: int = Field(
+        128, ge=8, le=512, description="Hidden units of the MLP", title="Hidden width (units)"
+    )
     channels: int = Field(
-        16, ge=2, le=64, description="Channels of the CNN's first convolution (doubled in the second)"
+        16,
+        ge=2,
+        le=64,
+        description="Channels of the CNN's first convolution (doubled in the second)",
+        title="CNN channels",
     )
-    trees: int = Field(30, ge=5, le=500, description="Trees in the random forest")
+    trees: int = Field(30, ge=5, le=500, description="Trees in the random forest", title="Trees")
 
     @field_validator("sizes")
     @classmethod
@@ -254,6 +267,14 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out["best_at_largest"] = max(MODELS, key=lambda m: result.accuracy[m][-1])
         out["best_at_smallest"] = max(MODELS, key=lambda m: result.accuracy[m][0])
     return out
+
+
+CLAIMS = {
+    "every-model-gains": "Every model is more accurate with the largest training set than with the smallest.",
+    "classical-competitive-small": "With the fewest examples the classical models hold their own against the deep ones.",
+    "cnn-near-top-large": "With the most examples the CNN is at or near the top.",
+    "models-converge-with-data": "More data narrows the differences between models.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

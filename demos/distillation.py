@@ -37,17 +37,32 @@ class Params(DemoParams):
         ge=1.0,
         le=20.0,
         description="Softmax temperature T for the teacher's and student's soft outputs.",
+        title="Temperature (T)",
     )
     alpha: float = Field(
-        0.1, ge=0.0, le=1.0, description="Weight of the hard-label loss; 1 - alpha goes to the soft targets."
+        0.1,
+        ge=0.0,
+        le=1.0,
+        description="Weight of the hard-label loss; 1 - alpha goes to the soft targets.",
+        title="Hard-label weight (alpha)",
     )
     student_width: int = Field(
-        8, ge=2, le=128, description="Hidden units in each student's one hidden layer."
+        8,
+        ge=2,
+        le=128,
+        description="Hidden units in each student's one hidden layer.",
+        title="Student width (units)",
     )
     train_size: int = Field(
-        200, ge=50, le=1200, description="Labelled training images (the rest are the test set)."
+        200,
+        ge=50,
+        le=1200,
+        description="Labelled training images (the rest are the test set).",
+        title="Training examples",
     )
-    steps: int = Field(300, ge=20, le=3000, description="Adam steps for the teacher, then for the students.")
+    steps: int = Field(
+        300, ge=20, le=3000, description="Adam steps for the teacher, then for the students.", title="Steps"
+    )
 
 
 @dataclass
@@ -219,6 +234,13 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out["second_choice_prob_T1"] = round(r.second_choice_t1, 4)
         out["second_choice_prob_T"] = round(r.second_choice_t, 4)
     return out
+
+
+CLAIMS = {
+    "distilled-student-beats-student-alone": "The distilled student beats the same student trained on the labels alone.",
+    "student-much-smaller": "The student has many times fewer parameters than the teacher.",
+    "temperature-reveals-dark-knowledge": "A higher temperature raises the teacher's second-choice probabilities.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

@@ -33,18 +33,30 @@ class Params(DemoParams):
         default=[0.0, 0.5],
         min_length=1,
         description="Dropout rates to compare (fraction of hidden units dropped per step); 0 means none.",
+        title="Dropout rates",
     )
     n_train: int = Field(
-        300, ge=50, le=1200, description="Training images (the rest of the 1797 digits validate)."
+        300,
+        ge=50,
+        le=1200,
+        description="Training images (the rest of the 1797 digits validate).",
+        title="Training examples",
     )
     label_noise: float = Field(
         0.3,
         ge=0.0,
         le=0.8,
         description="Fraction of training labels replaced by a wrong class (validation stays clean).",
+        title="Wrong labels (fraction)",
     )
-    width: int = Field(128, ge=16, le=1024, description="Units in each of the two hidden layers.")
-    steps: int = Field(300, ge=10, le=5000, description="Full-batch Adam steps.")
+    width: int = Field(
+        128,
+        ge=16,
+        le=1024,
+        description="Units in each of the two hidden layers.",
+        title="Hidden width (units)",
+    )
+    steps: int = Field(300, ge=10, le=5000, description="Full-batch Adam steps.", title="Steps")
 
     @field_validator("rates")
     @classmethod
@@ -224,6 +236,21 @@ def _best_dropout(r: Result) -> int | None:
     val = _final(r.val_acc)
     idx = [i for i, rate in enumerate(r.rates) if rate > 0]
     return max(idx, key=lambda i: val[i]) if idx else None
+
+
+CLAIMS = {
+    "dropout-raises-validation-accuracy": "The best dropout rate raises validation accuracy above no dropout.",
+    "dropout-shrinks-generalisation-gap": "Dropout shrinks the gap between training and validation accuracy.",
+    "no-dropout-memorises-wrong-labels": "Without dropout the network reproduces more of the deliberately wrong training labels.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks: a comparison needs rate 0 and a rate above 0."""
+    if 0.0 not in params.rates or not any(r > 0 for r in params.rates):
+        return []
+    ids = list(CLAIMS)
+    return ids if params.label_noise > 0 else ids[:2]
 
 
 def claims(result: Result) -> list[Claim]:

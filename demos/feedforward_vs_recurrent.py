@@ -35,13 +35,28 @@ class Params(DemoParams):
         min_length=2,
         max_length=8,
         description="Noise steps between the signal and the end of the sequence (one accuracy per gap)",
+        title="Gaps (time steps)",
     )
-    window: int = Field(4, ge=1, le=16, description="How many of the last inputs the feedforward net sees")
-    hidden: int = Field(16, ge=4, le=64, description="Hidden units of the RNN and of the LSTM")
-    steps: int = Field(100, ge=10, le=2000, description="Training steps (shared by all three models)")
-    batch_size: int = Field(64, ge=8, le=512, description="Sequences per training step")
-    lr: float = Field(1e-2, ge=1e-4, le=0.1, description="Adam learning rate")
-    noise: float = Field(1.0, ge=0.0, le=3.0, description="Standard deviation of the noise inputs")
+    window: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="How many of the last inputs the feedforward net sees",
+        title="Feedforward window (inputs)",
+    )
+    hidden: int = Field(
+        16, ge=4, le=64, description="Hidden units of the RNN and of the LSTM", title="Hidden width (units)"
+    )
+    steps: int = Field(
+        100, ge=10, le=2000, description="Training steps (shared by all three models)", title="Steps"
+    )
+    batch_size: int = Field(
+        64, ge=8, le=512, description="Sequences per training step", title="Batch size (sequences)"
+    )
+    lr: float = Field(1e-2, ge=1e-4, le=0.1, description="Adam learning rate", title="Learning rate")
+    noise: float = Field(
+        1.0, ge=0.0, le=3.0, description="Standard deviation of the noise inputs", title="Noise (std. dev.)"
+    )
 
     @field_validator("gaps")
     @classmethod
@@ -256,6 +271,14 @@ def metrics(result: Result) -> dict[str, float | int | str]:
             out[f"{m}_acc_longest_gap"] = round(acc[m][-1], 4)
             out[f"{m}_acc_shortest_gap"] = round(acc[m][0], 4)
     return out
+
+
+CLAIMS = {
+    "mlp-solves-inside-window": "While the signal is inside its window, the feedforward net answers almost perfectly.",
+    "mlp-chance-beyond-window": "Once the gap reaches the window, the feedforward net is at chance.",
+    "lstm-remembers": "The LSTM stays well above chance at every gap beyond the window.",
+    "lstm-beats-rnn-longest-gap": "At the longest gap the LSTM beats the vanilla RNN by a wide margin.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

@@ -30,15 +30,31 @@ _SHOW_N = 400  # points per snapshot
 
 
 class Params(DemoParams):
-    target: Literal["ring", "moons", "blob"] = Field("ring", description="The 2-D distribution to learn")
-    steps: int = Field(
-        600, ge=50, le=20000, description="Training steps (one discriminator + one generator update)"
+    target: Literal["ring", "moons", "blob"] = Field(
+        "ring", description="The 2-D distribution to learn", title="Target distribution"
     )
-    batch_size: int = Field(128, ge=16, le=1024, description="Real and generated points per step")
-    lr: float = Field(1e-3, ge=1e-5, le=0.05, description="Adam learning rate for both networks")
-    hidden: int = Field(64, ge=8, le=256, description="Hidden units per layer in both networks")
-    latent_dim: int = Field(4, ge=1, le=32, description="Size of the generator's noise input")
-    snapshots: int = Field(6, ge=2, le=12, description="How many moments of training to show samples from")
+    steps: int = Field(
+        600,
+        ge=50,
+        le=20000,
+        description="Training steps (one discriminator + one generator update)",
+        title="Steps",
+    )
+    batch_size: int = Field(
+        128, ge=16, le=1024, description="Real and generated points per step", title="Batch size (points)"
+    )
+    lr: float = Field(
+        1e-3, ge=1e-5, le=0.05, description="Adam learning rate for both networks", title="Learning rate"
+    )
+    hidden: int = Field(
+        64, ge=8, le=256, description="Hidden units per layer in both networks", title="Hidden width (units)"
+    )
+    latent_dim: int = Field(
+        4, ge=1, le=32, description="Size of the generator's noise input", title="Noise size (dimensions)"
+    )
+    snapshots: int = Field(
+        6, ge=2, le=12, description="How many moments of training to show samples from", title="Snapshots"
+    )
 
 
 @dataclass
@@ -292,6 +308,14 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out["final_mean_d_real"] = round(result.final_d_real, 4)
         out["final_mean_d_generated"] = round(result.final_d_fake, 4)
     return out
+
+
+CLAIMS = {
+    "samples-closer-mmd": "The generated points end much closer to the data than they started (MMD).",
+    "samples-closer-moments": "Their mean and covariance move towards the data's.",
+    "discriminator-near-chance": "At the end the discriminator can barely tell real from generated points.",
+    "discriminator-output-near-half": "Its average output is near 0.5 on both real and generated points.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

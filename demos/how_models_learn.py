@@ -46,24 +46,48 @@ N_LOSS_POINTS = 60
 
 class Params(DemoParams):
     dataset: Dataset = Field(
-        "circle", description="The 2-D problem: disc in a ring, XOR quadrants, two clouds, or two spirals."
+        "circle",
+        description="The 2-D problem: disc in a ring, XOR quadrants, two clouds, or two spirals.",
+        title="Dataset",
     )
     noise: float = Field(
-        0.1, ge=0.0, le=0.5, description="Standard deviation of the noise added to every point."
+        0.1,
+        ge=0.0,
+        le=0.5,
+        description="Standard deviation of the noise added to every point.",
+        title="Noise (std. dev.)",
     )
     layers: int = Field(
-        2, ge=0, le=6, description="Hidden layers (0 gives logistic regression: a straight boundary)."
+        2,
+        ge=0,
+        le=6,
+        description="Hidden layers (0 gives logistic regression: a straight boundary).",
+        title="Hidden layers",
     )
-    neurons: int = Field(6, ge=1, le=16, description="Units in every hidden layer.")
+    neurons: int = Field(
+        6, ge=1, le=16, description="Units in every hidden layer.", title="Hidden width (units)"
+    )
     activation: Activation = Field(
-        "tanh", description="Non-linearity of the hidden units ('linear' means none)."
+        "tanh", description="Non-linearity of the hidden units ('linear' means none).", title="Activation"
     )
-    lr: float = Field(0.03, gt=0.0, le=1.0, description="Adam learning rate (full-batch).")
-    l1: float = Field(0.0, ge=0.0, le=0.1, description="L1 penalty: adds l1 x sum of |weights| to the loss.")
+    lr: float = Field(
+        0.03, gt=0.0, le=1.0, description="Adam learning rate (full-batch).", title="Learning rate"
+    )
+    l1: float = Field(
+        0.0,
+        ge=0.0,
+        le=0.1,
+        description="L1 penalty: adds l1 x sum of |weights| to the loss.",
+        title="L1 penalty",
+    )
     l2: float = Field(
-        0.0, ge=0.0, le=0.1, description="L2 penalty: adds l2 x sum of squared weights to the loss."
+        0.0,
+        ge=0.0,
+        le=0.1,
+        description="L2 penalty: adds l2 x sum of squared weights to the loss.",
+        title="L2 penalty",
     )
-    steps: int = Field(500, ge=10, le=5000, description="Training steps.")
+    steps: int = Field(500, ge=10, le=5000, description="Training steps.", title="Steps")
 
 
 # --------------------------------------------------------------------------------------------- data
@@ -308,6 +332,13 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out["gradcheck_relative_error"] = float(f"{r.gradcheck_error:.3g}")
         out["gradcheck_parameters"] = r.gradcheck_count
     return out
+
+
+CLAIMS = {
+    "backprop-matches-finite-differences": "Backpropagation's gradient matches central finite differences at the starting weights.",
+    "test-loss-falls": "Training lowers the loss on held-out points too.",
+    "test-accuracy-above-threshold": "The trained network classifies at least 90% of the held-out points correctly.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

@@ -41,16 +41,27 @@ class Params(DemoParams):
         default=list(INITS),
         min_length=1,
         description="Initial weight schemes to compare; each trains the same network side by side.",
+        title="Initialisations",
     )
-    depth: int = Field(3, ge=1, le=6, description="Hidden layers.")
-    width: int = Field(64, ge=4, le=256, description="Units in each hidden layer.")
-    activation: Literal["relu", "tanh"] = Field("relu", description="Activation of the hidden layers.")
+    depth: int = Field(3, ge=1, le=6, description="Hidden layers.", title="Depth (hidden layers)")
+    width: int = Field(
+        64, ge=4, le=256, description="Units in each hidden layer.", title="Hidden width (units)"
+    )
+    activation: Literal["relu", "tanh"] = Field(
+        "relu", description="Activation of the hidden layers.", title="Activation"
+    )
     constant: float = Field(
-        0.02, ge=-1.0, le=1.0, description="The value of every weight under the constant init (not 0)."
+        0.02,
+        ge=-1.0,
+        le=1.0,
+        description="The value of every weight under the constant init (not 0).",
+        title="Constant weight",
     )
-    steps: int = Field(200, ge=10, le=3000, description="Mini-batch SGD steps (momentum 0.9).")
-    batch_size: int = Field(128, ge=16, le=1024, description="Training examples per mini-batch.")
-    lr: float = Field(0.1, gt=0.0, le=2.0, description="SGD learning rate.")
+    steps: int = Field(200, ge=10, le=3000, description="Mini-batch SGD steps (momentum 0.9).", title="Steps")
+    batch_size: int = Field(
+        128, ge=16, le=1024, description="Training examples per mini-batch.", title="Batch size (examples)"
+    )
+    lr: float = Field(0.1, gt=0.0, le=2.0, description="SGD learning rate.", title="Learning rate")
 
     @field_validator("inits")
     @classmethod
@@ -237,6 +248,31 @@ def metrics(result: Result) -> dict[str, float | int | str | None]:
 
 def _ok(x: float) -> bool:
     return math.isfinite(x)
+
+
+CLAIMS = {
+    "zero-init-cannot-learn": "With every weight at zero, no gradient reaches the hidden weights and the network stays at chance.",
+    "constant-init-symmetry-never-breaks": "With every weight the same constant, the units of a layer stay identical.",
+    "random-init-breaks-symmetry": "With random initial weights every hidden unit is different.",
+    "he-beats-constant": "He init trains to a lower loss than constant init.",
+    "small-init-learns-slowly": "Tiny random weights learn far more slowly than He init.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    ix, out = set(params.inits), []
+    if "zero" in ix:
+        out.append("zero-init-cannot-learn")
+    if "constant" in ix:
+        out.append("constant-init-symmetry-never-breaks")
+    if ix & {"small_normal", "xavier", "he"}:
+        out.append("random-init-breaks-symmetry")
+    if {"he", "constant"} <= ix:
+        out.append("he-beats-constant")
+    if {"he", "small_normal"} <= ix:
+        out.append("small-init-learns-slowly")
+    return out
 
 
 def claims(result: Result) -> list[Claim]:

@@ -25,16 +25,48 @@ _DIVERGED_LOSS = 1e4
 
 
 class Params(DemoParams):
-    lr_min: float = Field(1e-3, ge=1e-5, le=1.0, description="Smallest learning rate in the sweep")
-    lr_max: float = Field(10.0, ge=1e-3, le=100.0, description="Largest learning rate in the sweep")
-    n_rates: int = Field(5, ge=3, le=9, description="How many rates, log-spaced between the two ends")
-    epochs: int = Field(40, ge=5, le=200, description="Passes over the training set")
-    patience: int = Field(
-        10, ge=1, le=100, description="Epochs without a new best validation loss before stopping"
+    lr_min: float = Field(
+        1e-3,
+        ge=1e-5,
+        le=1.0,
+        description="Smallest learning rate in the sweep",
+        title="Smallest learning rate",
     )
-    train_size: int = Field(300, ge=50, le=1000, description="Training examples drawn from the digits")
-    hidden: int = Field(64, ge=4, le=256, description="Hidden units of the one-hidden-layer network")
-    batch_size: int = Field(32, ge=4, le=512, description="Examples per SGD step")
+    lr_max: float = Field(
+        10.0,
+        ge=1e-3,
+        le=100.0,
+        description="Largest learning rate in the sweep",
+        title="Largest learning rate",
+    )
+    n_rates: int = Field(
+        5,
+        ge=3,
+        le=9,
+        description="How many rates, log-spaced between the two ends",
+        title="Rates in the sweep",
+    )
+    epochs: int = Field(40, ge=5, le=200, description="Passes over the training set", title="Epochs")
+    patience: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Epochs without a new best validation loss before stopping",
+        title="Patience (epochs)",
+    )
+    train_size: int = Field(
+        300, ge=50, le=1000, description="Training examples drawn from the digits", title="Training examples"
+    )
+    hidden: int = Field(
+        64,
+        ge=4,
+        le=256,
+        description="Hidden units of the one-hidden-layer network",
+        title="Hidden width (units)",
+    )
+    batch_size: int = Field(
+        32, ge=4, le=512, description="Examples per SGD step", title="Batch size (examples)"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Params:
@@ -284,6 +316,14 @@ def metrics(result: Result) -> dict[str, float | int | str]:
             "diverged" if result.diverged[-1] else f"final training loss {last[-1]:.3g}" if last else "n/a"
         )
     return out
+
+
+CLAIMS = {
+    "smallest-rate-barely-moves": "At the smallest rate the validation loss barely falls.",
+    "largest-rate-diverges": "At the largest rate training diverges.",
+    "middle-rate-best": "The lowest validation loss comes from a rate in the middle of the sweep.",
+    "early-stopping-keeps-better": "At the best rate, early stopping keeps weights no worse than training to the end.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

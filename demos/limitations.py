@@ -33,20 +33,51 @@ class Params(DemoParams):
         ge=0.01,
         le=0.5,
         description="Perturbation size (L-infinity, pixels in [0, 1]) that the claims compare",
+        title="Perturbation size (epsilon)",
     )
     eps_max: float = Field(
-        0.3, ge=0.02, le=1.0, description="Largest perturbation size on the accuracy curve"
+        0.3,
+        ge=0.02,
+        le=1.0,
+        description="Largest perturbation size on the accuracy curve",
+        title="Largest epsilon",
     )
-    n_eps: int = Field(7, ge=3, le=21, description="Points on the accuracy-against-epsilon curve")
-    clf_steps: int = Field(300, ge=20, le=5000, description="Training steps for the digits classifier")
-    clf_hidden: int = Field(128, ge=8, le=512, description="Hidden units of the digits classifier")
-    function: Literal["sin", "square"] = Field("sin", description="The function the regression net learns")
+    n_eps: int = Field(
+        7,
+        ge=3,
+        le=21,
+        description="Points on the accuracy-against-epsilon curve",
+        title="Points on the curve",
+    )
+    clf_steps: int = Field(
+        300, ge=20, le=5000, description="Training steps for the digits classifier", title="Classifier steps"
+    )
+    clf_hidden: int = Field(
+        128,
+        ge=8,
+        le=512,
+        description="Hidden units of the digits classifier",
+        title="Classifier width (units)",
+    )
+    function: Literal["sin", "square"] = Field(
+        "sin", description="The function the regression net learns", title="Function"
+    )
     fit_range: float = Field(
-        3.0, ge=0.5, le=10.0, description="Training inputs lie in [-fit_range, fit_range]"
+        3.0,
+        ge=0.5,
+        le=10.0,
+        description="Training inputs lie in [-fit_range, fit_range]",
+        title="Training range (+/-)",
     )
-    activation: Literal["relu", "tanh"] = Field("relu", description="Activation of the regression net")
+    activation: Literal["relu", "tanh"] = Field(
+        "relu", description="Activation of the regression net", title="Activation"
+    )
     fit_steps: int = Field(
-        1000, ge=50, le=20000, description="Full-batch training steps for the regression net"
+        1000,
+        ge=50,
+        le=20000,
+        description="Full-batch training steps for the regression net",
+        title="Regression steps",
     )
 
     @model_validator(mode="after")
@@ -272,6 +303,13 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out["rmse_outside"] = round(result.rmse_outside, 5)
         out["outside_over_inside"] = round(result.rmse_outside / max(result.rmse_inside, 1e-12), 2)
     return out
+
+
+CLAIMS = {
+    "fgsm-beats-noise": "FGSM cuts accuracy far more than random noise of the same size.",
+    "noise-barely-hurts": "Random noise of that size barely costs accuracy.",
+    "extrapolation-fails": "Outside its training range the regression net's error is many times its error inside.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

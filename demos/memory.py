@@ -27,11 +27,23 @@ DEPTHS = (4, 8, 16, 32)
 
 
 class Params(DemoParams):
-    width: int = Field(256, ge=32, le=1024, description="Units per hidden layer.")
-    batch_size: int = Field(
-        256, ge=16, le=2048, description="Batch size for the depth sweep and the bf16 pair."
+    width: int = Field(
+        256, ge=32, le=1024, description="Units per hidden layer.", title="Hidden width (units)"
     )
-    depth: int = Field(16, ge=4, le=64, description="Hidden layers for the batch sweep and the bf16 pair.")
+    batch_size: int = Field(
+        256,
+        ge=16,
+        le=2048,
+        description="Batch size for the depth sweep and the bf16 pair.",
+        title="Batch size (examples)",
+    )
+    depth: int = Field(
+        16,
+        ge=4,
+        le=64,
+        description="Hidden layers for the batch sweep and the bf16 pair.",
+        title="Depth (hidden layers)",
+    )
 
 
 class _Meter:
@@ -201,6 +213,14 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         if m.cuda_peak_bytes:
             out[f"{tag}_cuda_peak_mb"] = round(m.cuda_peak_bytes / MB, 3)
     return out
+
+
+CLAIMS = {
+    "activation-memory-grows-with-batch": "Activation memory grows in proportion to batch size.",
+    "activation-memory-grows-with-depth": "Activation memory grows with depth.",
+    "checkpointing-trades-compute-for-memory": "Gradient checkpointing cuts peak memory and pays with recomputation.",
+    "bfloat16-halves-activations": "bfloat16 autocast stores activations in half the bytes.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

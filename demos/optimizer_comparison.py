@@ -104,9 +104,13 @@ _COLOURS = {
 }
 
 
-def _lr_field(name: str) -> float:
+def _lr_field(name: str, short: str) -> float:
     return Field(
-        0.0, ge=0.0, le=10.0, description=f"{name} learning rate; 0 uses a rate tuned for the chosen problem."
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description=f"{name} learning rate; 0 uses a rate tuned for the chosen problem.",
+        title=f"{short} learning rate (0 = tuned)",
     )
 
 
@@ -115,19 +119,23 @@ class Params(DemoParams):
         default=list(ALL_OPTIMIZERS),
         min_length=1,
         description="Optimizers to compare; all run side by side in one batched computation.",
+        title="Optimizers",
     )
-    lr_sgd: float = _lr_field("SGD")
-    lr_momentum: float = _lr_field("SGD with momentum 0.9")
-    lr_nesterov: float = _lr_field("Nesterov momentum 0.9")
-    lr_rmsprop: float = _lr_field("RMSprop")
-    lr_adagrad: float = _lr_field("Adagrad")
-    lr_adam: float = _lr_field("Adam")
-    lr_adamw: float = _lr_field("AdamW (weight decay 0.01)")
+    lr_sgd: float = _lr_field("SGD", "SGD")
+    lr_momentum: float = _lr_field("SGD with momentum 0.9", "Momentum")
+    lr_nesterov: float = _lr_field("Nesterov momentum 0.9", "Nesterov")
+    lr_rmsprop: float = _lr_field("RMSprop", "RMSprop")
+    lr_adagrad: float = _lr_field("Adagrad", "Adagrad")
+    lr_adam: float = _lr_field("Adam", "Adam")
+    lr_adamw: float = _lr_field("AdamW (weight decay 0.01)", "AdamW")
     problem: Problem = Field(
         "rosenbrock",
         description="Rosenbrock's curved valley, an ill-conditioned quadratic bowl, or a small MLP on digits.",
+        title="Problem",
     )
-    steps: int = Field(1500, ge=10, le=5000, description="Optimisation steps for every optimizer.")
+    steps: int = Field(
+        1500, ge=10, le=5000, description="Optimisation steps for every optimizer.", title="Steps"
+    )
 
     @field_validator("optimizers")
     @classmethod
@@ -522,6 +530,27 @@ def _final_distance(r: Result, v: int) -> float:
     if v >= len(r.path) or not r.path[v] or (v < len(r.diverged_at) and r.diverged_at[v] is not None):
         return math.inf
     return math.dist(r.path[v][-1], _MINIMUM[r.problem])
+
+
+CLAIMS = {
+    "rosenbrock-momentum-beats-sgd": "On Rosenbrock's valley, momentum reaches the minimum in fewer steps than plain SGD.",
+    "rosenbrock-nesterov-beats-sgd": "On Rosenbrock's valley, Nesterov reaches the minimum in fewer steps than plain SGD.",
+    "rosenbrock-adam-beats-sgd": "On Rosenbrock's valley, Adam reaches the minimum in fewer steps than plain SGD.",
+    "quadratic-momentum-beats-sgd-same-lr": "On an ill-conditioned quadratic, momentum settles sooner than plain SGD at the same learning rate.",
+    "mlp-every-optimizer-lowers-loss": "On the small MLP, every optimizer lowers the training loss.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    opts, out = set(params.optimizers), []
+    if params.problem == "rosenbrock" and "sgd" in opts:
+        out += [f"rosenbrock-{n}-beats-sgd" for n in ("momentum", "nesterov", "adam") if n in opts]
+    if {"sgd", "momentum"} <= opts:
+        out.append("quadratic-momentum-beats-sgd-same-lr")
+    if params.problem == "mlp":
+        out.append("mlp-every-optimizer-lowers-loss")
+    return out
 
 
 def claims(result: Result) -> list[Claim]:

@@ -60,18 +60,21 @@ class Params(DemoParams):
         default=["max", "avg", "none", "global_max"],
         min_length=1,
         description="Pooling variants of the same small CNN, trained side by side in one computation.",
+        title="Pooling variants",
     )
     n_train: int = Field(
         1000,
         ge=100,
         le=1500,
         description="Training digits (stratified); the remaining digits are the test set.",
+        title="Training examples",
     )
     shift: int = Field(
         2,
         ge=0,
         le=MAX_SHIFT,
         description="Pixels the test digits are moved by for the headline numbers and claims.",
+        title="Test shift (pixels)",
     )
 
     @field_validator("pools")
@@ -324,6 +327,26 @@ def metrics(result: Result) -> dict[str, float | int | str]:
 
 def _fmt_shape(s: list[int]) -> str:
     return "x".join(str(v) for v in s)
+
+
+CLAIMS = {
+    "pooling-quarters-feature-map": "Each 2x2 pooling step (stride 2) keeps a quarter of the feature map's values.",
+    "global-max-tolerates-shift-better-than-max": "On shifted test digits, global max pooling scores higher than 2x2 max pooling.",
+    "max-pool-tolerates-shift-better-than-none": "On shifted test digits, 2x2 max pooling scores higher than no pooling.",
+    "all-variants-learn-unshifted-digits": "Every variant beats chance by far on unshifted test digits.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    pools, out = set(params.pools), []
+    if pools & {"max", "avg"}:
+        out.append("pooling-quarters-feature-map")
+    if params.shift >= 1 and {"global_max", "max"} <= pools:
+        out.append("global-max-tolerates-shift-better-than-max")
+    if params.shift >= 1 and {"max", "none"} <= pools:
+        out.append("max-pool-tolerates-shift-better-than-none")
+    return [*out, "all-variants-learn-unshifted-digits"]
 
 
 def claims(result: Result) -> list[Claim]:

@@ -38,22 +38,40 @@ ACT_BITS = 8
 
 class Params(DemoParams):
     bits: list[Annotated[int, Field(ge=2, le=8)]] = Field(
-        [8, 6, 4, 3, 2], min_length=1, max_length=7, description="Weight bit widths to try (2 to 8)."
+        [8, 6, 4, 3, 2],
+        min_length=1,
+        max_length=7,
+        description="Weight bit widths to try (2 to 8).",
+        title="Bit widths",
     )
     per_channel: bool = Field(
-        True, description="Also quantize with one scale per output channel (per-tensor is always shown)."
+        True,
+        description="Also quantize with one scale per output channel (per-tensor is always shown).",
+        title="Per-channel scales",
     )
     scheme: Literal["symmetric", "affine"] = Field(
-        "symmetric", description="Symmetric (zero maps to 0, no zero point) or affine (scale and zero point)."
+        "symmetric",
+        description="Symmetric (zero maps to 0, no zero point) or affine (scale and zero point).",
+        title="Scheme",
     )
     activations: bool = Field(
-        True, description="Also run the int8 model with int8 activations, dynamic and static (calibrated)."
+        True,
+        description="Also run the int8 model with int8 activations, dynamic and static (calibrated).",
+        title="Quantize activations",
     )
     calibration_samples: int = Field(
-        256, ge=8, le=1257, description="Training inputs used to fix the static activation ranges."
+        256,
+        ge=8,
+        le=1257,
+        description="Training inputs used to fix the static activation ranges.",
+        title="Calibration examples",
     )
-    hidden: int = Field(64, ge=8, le=512, description="Units in each of the two hidden layers.")
-    steps: int = Field(300, ge=20, le=3000, description="Adam steps of training (mini-batches of 128).")
+    hidden: int = Field(
+        64, ge=8, le=512, description="Units in each of the two hidden layers.", title="Hidden width (units)"
+    )
+    steps: int = Field(
+        300, ge=20, le=3000, description="Adam steps of training (mini-batches of 128).", title="Steps"
+    )
 
     @field_validator("bits")
     @classmethod
@@ -342,6 +360,33 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out[f"{key}_accuracy"] = round(v.accuracy, 4)
         if v.act == "fp32":
             out[f"{key}_bytes"] = v.size_bytes
+    return out
+
+
+CLAIMS = {
+    "int8-keeps-accuracy": "int8 weights keep test accuracy within 1 point of fp32.",
+    "int8-quarter-size": "int8 weights take about a quarter of fp32's bytes.",
+    "int4-about-half-of-int8": "int4 weights take about half of int8's bytes.",
+    "int4-per-channel-closer-outputs": "At 4 bits, per-channel scales keep the outputs closer to fp32's than one scale per tensor.",
+    "per-channel-smaller-weight-error": "At 4 bits, per-channel scales give a smaller weight error in every layer.",
+    "fewer-bits-lose-more": "Accuracy falls as the bits shrink.",
+    "int8-activations-keep-accuracy": "Quantizing the activations to int8 as well keeps test accuracy within 1 point of fp32.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    bits, out = set(params.bits), []
+    if 8 in bits:
+        out += ["int8-keeps-accuracy", "int8-quarter-size"]
+    if {8, 4} <= bits:
+        out.append("int4-about-half-of-int8")
+    if 4 in bits and params.per_channel:
+        out += ["int4-per-channel-closer-outputs", "per-channel-smaller-weight-error"]
+    if min(bits) <= 3 and 8 in bits:
+        out.append("fewer-bits-lose-more")
+    if params.activations:
+        out.append("int8-activations-keep-accuracy")
     return out
 
 

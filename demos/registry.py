@@ -11,7 +11,7 @@ import math
 import types
 import typing
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -32,6 +32,7 @@ __all__ = [
     "params_class",
     "params_to_strings",
     "parse_params",
+    "planned_claims",
     "slugs",
 ]
 
@@ -84,6 +85,8 @@ class Knob:
     max_exclusive: bool = False
     min_items: int | None = None
     max_items: int | None = None
+    # Words with units for people ("Hidden width (units)"): the Field's title; `name` is the code name.
+    label: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -169,6 +172,12 @@ def _bounds(meta: list[Any]) -> dict[str, Any]:
 
 
 def _knob(name: str, field: Any) -> Knob:
+    knob = _knob_bare(name, field)
+    label = field.title or name.replace("_", " ").capitalize()
+    return replace(knob, label=label)
+
+
+def _knob_bare(name: str, field: Any) -> Knob:
     ann, meta = _unwrap(field.annotation)
     meta = [*meta, *field.metadata]
     b = _bounds(meta)
@@ -446,6 +455,30 @@ def params_to_strings(params: Any) -> dict[str, str]:
                 continue
             out[k.name] = _fmt(v)
     return out
+
+
+# ------------------------------------------------------------------------------------------- claims
+
+
+def planned_claims(slug: str, params: Any = None) -> list[Any]:
+    """The claims a run of `params` will check, before it runs: Claim(id, plain statement, holds=None).
+
+    A demo lists them in `CLAIMS` ({id: statement in words, no numbers}) and, when some claims are
+    only checked at some settings, says which with `checked_claims(params) -> [id, ...]`. A stopped run
+    lists these, not checked. Empty for a module without CLAIMS (test fakes)."""
+    from demos.base import Claim
+
+    module = load(slug)
+    table: Mapping[str, str] = getattr(module, "CLAIMS", None) or {}
+    if not table:
+        return []
+    if params is None:
+        params = module.Params()
+    elif not isinstance(params, module.Params):
+        params = validate_into(module.Params, params)
+    pick = getattr(module, "checked_claims", None)
+    ids = list(pick(params)) if pick is not None else list(table)
+    return [Claim(i, table[i], None) for i in ids]
 
 
 # ------------------------------------------------------------------------------------------- describe

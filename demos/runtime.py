@@ -183,6 +183,7 @@ def warm_up(*, background: bool = False) -> threading.Thread | None:
             (w.sigmoid() @ w).sum().backward()
             opt.step()
             import sklearn.linear_model  # noqa: F401  (a second on a small machine; several demos use it)
+
             _warm_done = True
 
     if background:
@@ -699,16 +700,18 @@ def run_demo(
 def _stopped_outcome(module, slug, p, dev, seed, elapsed, state, exc, total, budget, key) -> RunOutcome:  # type: ignore[no-untyped-def]
     partial = state.final_partial()
     metrics: dict[str, Any] = {}
-    claims: list[Claim] = []
+    # Every claim the finished run would have checked, marked not checked (holds=None).
+    claims: list[Claim] = registry.planned_claims(slug, p)
     if partial is not None:
         try:
             metrics = dict(module.metrics(partial))
         except Exception:  # a partial result may lack what the final metrics read
             metrics = {}
-        try:
-            claims = [Claim(c.id, c.statement, None) for c in module.claims(partial)]
-        except Exception:
-            claims = []
+        if not claims:  # a demo without CLAIMS: what its claims() reads from the partial result
+            try:
+                claims = [Claim(c.id, c.statement, None) for c in module.claims(partial)]
+            except Exception:
+                claims = []
     if state.step is not None:
         done = state.step
     else:

@@ -40,10 +40,17 @@ class Params(DemoParams):
         min_length=2,
         max_length=10,
         description="Raw scores (logits), one per class, each between -50 and 50.",
+        title="Logits",
     )
-    temperature: float = Field(1.0, ge=T_MIN, le=T_MAX, description="Divides every logit before the softmax.")
+    temperature: float = Field(
+        1.0, ge=T_MIN, le=T_MAX, description="Divides every logit before the softmax.", title="Temperature"
+    )
     target: int = Field(
-        0, ge=0, le=9, description="Index of the true class (0 = the first logit) for the cross-entropy."
+        0,
+        ge=0,
+        le=9,
+        description="Index of the true class (0 = the first logit) for the cross-entropy.",
+        title="True class (index)",
     )
 
     @model_validator(mode="after")
@@ -149,6 +156,14 @@ def metrics(result: Result) -> dict[str, float | int | str]:
     out["max_entropy"] = _num(r.max_entropy)
     out["cross_entropy"] = _num(r.ce_torch)
     return out
+
+
+CLAIMS = {
+    "probabilities-sum-to-one": "The softmax probabilities lie between 0 and 1 and sum to 1.",
+    "cross-entropy-is-minus-log-p-target": "Cross-entropy equals minus the log of the true class's probability.",
+    "softmax-shift-invariant": "Adding the same constant to every logit leaves the probabilities unchanged.",
+    "higher-temperature-raises-entropy": "Raising the temperature raises the entropy of the probabilities.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

@@ -48,9 +48,11 @@ def make_text(n_sentences: int, seed: int) -> str:
 
 class Params(DemoParams):
     n_merges: int = Field(
-        300, ge=10, le=2000, description="Merges to learn (vocabulary = 256 bytes + merges)."
+        300, ge=10, le=2000, description="Merges to learn (vocabulary = 256 bytes + merges).", title="Merges"
     )
-    n_sentences: int = Field(800, ge=50, le=5000, description="Sentences in the training text.")
+    n_sentences: int = Field(
+        800, ge=50, le=5000, description="Sentences in the training text.", title="Training sentences"
+    )
 
 
 @dataclass
@@ -210,6 +212,15 @@ def metrics(result: Result) -> dict[str, float | int | str]:
     if r.unseen:
         out["unseen_words_tokens"] = len(r.unseen)
     return out
+
+
+CLAIMS = {
+    "every-merge-shortens-the-text": "Every merge shortens the training text.",
+    "merges-have-diminishing-returns": "Returns diminish: later merges save fewer tokens than the first ones.",
+    "frequent-words-become-single-tokens": "The most frequent words end up as single tokens.",
+    "unseen-words-split-into-known-pieces": "Words never seen in training still encode as known pieces and decode exactly.",
+    "larger-vocabulary-shorter-sequences": "A larger vocabulary means shorter sequences.",
+}
 
 
 def claims(result: Result) -> list[Claim]:

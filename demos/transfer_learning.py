@@ -52,24 +52,49 @@ class Params(DemoParams):
         min_length=2,
         max_length=6,
         description="Training images per new class (k) to compare",
+        title="Images per new class (k)",
     )
     methods: list[Method] = Field(
-        default=["finetune", "probe", "scratch"], min_length=1, description="How to learn the new classes"
+        default=["finetune", "probe", "scratch"],
+        min_length=1,
+        description="How to learn the new classes",
+        title="Methods",
     )
-    repeats: int = Field(3, ge=1, le=8, description="Independent draws of the k images, averaged")
-    jitter: int = Field(1, ge=0, le=2, description="Largest random shift of every image, in pixels")
+    repeats: int = Field(
+        3, ge=1, le=8, description="Independent draws of the k images, averaged", title="Repeats"
+    )
+    jitter: int = Field(
+        1, ge=0, le=2, description="Largest random shift of every image, in pixels", title="Jitter (pixels)"
+    )
     channels: int = Field(
-        16, ge=2, le=32, description="Channels of the first convolution (doubled in the second)"
+        16,
+        ge=2,
+        le=32,
+        description="Channels of the first convolution (doubled in the second)",
+        title="Channels",
     )
-    pretrain_steps: int = Field(300, ge=10, le=5000, description="Training steps on the digits 0-4")
-    steps: int = Field(80, ge=10, le=2000, description="Training steps on the few images of 5-9")
-    batch_size: int = Field(12, ge=4, le=128, description="Images per step for each new-class variant")
-    lr: float = Field(3e-3, ge=1e-4, le=0.1, description="Adam learning rate on the new classes")
+    pretrain_steps: int = Field(
+        300, ge=10, le=5000, description="Training steps on the digits 0-4", title="Pretraining steps"
+    )
+    steps: int = Field(
+        80, ge=10, le=2000, description="Training steps on the few images of 5-9", title="Steps"
+    )
+    batch_size: int = Field(
+        12,
+        ge=4,
+        le=128,
+        description="Images per step for each new-class variant",
+        title="Batch size (images)",
+    )
+    lr: float = Field(
+        3e-3, ge=1e-4, le=0.1, description="Adam learning rate on the new classes", title="Learning rate"
+    )
     body_lr_factor: float = Field(
         0.1,
         ge=0.0,
         le=1.0,
         description="Fine-tuning moves the pretrained layers at this fraction of the rate",
+        title="Body learning-rate factor",
     )
 
     @field_validator("shots", "methods")
@@ -386,6 +411,23 @@ def metrics(result: Result) -> dict[str, float | int | str]:
         out[f"{m}_acc_k{result.shots[0]}"] = round(acc[0], 4)
         out[f"{m}_acc_k{result.shots[-1]}"] = round(acc[-1], 4)
     return out
+
+
+CLAIMS = {
+    "finetune-beats-scratch-few-shot": "With the fewest images, fine-tuning beats training from scratch.",
+    "probe-beats-scratch-few-shot": "With the fewest images, a linear probe beats training from scratch.",
+    "finetune-gains-with-k": "Fine-tuning improves with more images per class.",
+    "probe-gains-with-k": "A linear probe improves with more images per class.",
+    "scratch-gains-with-k": "Training from scratch improves with more images per class.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks."""
+    ms, out = list(params.methods), []
+    if "scratch" in ms:
+        out += [f"{m}-beats-scratch-few-shot" for m in ("finetune", "probe") if m in ms]
+    return [*out, *(f"{m}-gains-with-k" for m in ms)]
 
 
 def claims(result: Result) -> list[Claim]:

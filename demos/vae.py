@@ -32,13 +32,36 @@ N_PRIOR = 400  # prior samples decoded for the sample-quality check
 
 class Params(DemoParams):
     kl_weights: list[Beta] = Field(
-        default=[0.0, 1.0], min_length=1, description="KL weights (beta) to compare; 0 drops the KL term."
+        default=[0.0, 1.0],
+        min_length=1,
+        description="KL weights (beta) to compare; 0 drops the KL term.",
+        title="KL weights (beta)",
     )
-    latent_dim: int = Field(2, ge=1, le=16, description="Size of the latent code z (2 can be drawn as is).")
-    hidden: int = Field(64, ge=16, le=512, description="Units in the encoder's and decoder's hidden layer.")
-    n_train: int = Field(1200, ge=200, le=1500, description="Training digits (the rest are held out).")
-    batch_size: int = Field(128, ge=16, le=1500, description="Digits per mini-batch.")
-    steps: int = Field(500, ge=20, le=10000, description="Adam steps.")
+    latent_dim: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Size of the latent code z (2 can be drawn as is).",
+        title="Latent size (dimensions)",
+    )
+    hidden: int = Field(
+        64,
+        ge=16,
+        le=512,
+        description="Units in the encoder's and decoder's hidden layer.",
+        title="Hidden width (units)",
+    )
+    n_train: int = Field(
+        1200,
+        ge=200,
+        le=1500,
+        description="Training digits (the rest are held out).",
+        title="Training examples",
+    )
+    batch_size: int = Field(
+        128, ge=16, le=1500, description="Digits per mini-batch.", title="Batch size (digits)"
+    )
+    steps: int = Field(500, ge=20, le=10000, description="Adam steps.", title="Steps")
 
     @field_validator("kl_weights")
     @classmethod
@@ -204,6 +227,20 @@ def metrics(result: Result) -> dict[str, float | int | str]:
     if math.isfinite(r.data_nn_dist):
         out["heldout_digit_nn_dist"] = round(r.data_nn_dist, 4)
     return out
+
+
+CLAIMS = {
+    "latent-space-groups-digits": "The codes group by digit although no label was used in training.",
+    "kl-term-pulls-codes-to-prior": "With the KL term the codes stay close to N(0, I).",
+    "kl-term-costs-reconstruction": "The KL term costs some reconstruction quality.",
+    "no-kl-term-collapses-the-noise": "Without the KL term the encoder shrinks its noise to nearly nothing.",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` checks: the KL comparisons need beta 0 and another beta."""
+    ids = list(CLAIMS)
+    return ids if 0.0 in params.kl_weights and len(params.kl_weights) > 1 else ids[:1]
 
 
 def claims(result: Result) -> list[Claim]:

@@ -35,16 +35,24 @@ class Params(DemoParams):
         min_length=2,
         max_length=10,
         description="Matrix sizes n (n x n times n x n) timed with torch",
+        title="Matrix sizes (n)",
     )
     python_sizes: list[Annotated[int, Ge(4), Le(64)]] = Field(
         default=[8, 16, 32],
         min_length=1,
         max_length=5,
         description="Matrix sizes timed with the plain Python triple loop (kept tiny: it is slow)",
+        title="Python-loop sizes (n)",
     )
-    repeats: int = Field(3, ge=1, le=20, description="Timings per point; the fastest one counts")
+    repeats: int = Field(
+        3, ge=1, le=20, description="Timings per point; the fastest one counts", title="Repeats"
+    )
     min_time_ms: float = Field(
-        20.0, ge=1.0, le=1000.0, description="Each timing repeats the product until at least this long"
+        20.0,
+        ge=1.0,
+        le=1000.0,
+        description="Each timing repeats the product until at least this long",
+        title="Shortest timing (ms)",
     )
 
     @field_validator("sizes", "python_sizes")
@@ -287,6 +295,22 @@ def metrics(result: Result) -> dict[str, float | int | str]:
 def _at(result: Result, label: str, n: int) -> float | None:
     xs, ys = result.series.get(label, ([], []))
     return ys[xs.index(n)] if n in xs else None
+
+
+CLAIMS = {
+    "torch-beats-python-loop": "One CPU thread of torch's matrix multiply is over 100x faster than a plain Python loop.",
+    "throughput-grows-with-size": "Bigger matrices keep the hardware busier.",
+    "all-threads-at-least-one": "All CPU threads are at least as fast as one (checked only when the cores are free).",
+    "accelerator-beats-cpu": "The GPU beats the CPU at the largest size (checked only on a GPU).",
+}
+
+
+def checked_claims(params: Params) -> list[str]:
+    """The CLAIMS a run of `params` may check; the last two depend on the machine, not the knobs."""
+    out = ["torch-beats-python-loop"]
+    if len(set(params.sizes)) >= 2:
+        out.append("throughput-grows-with-size")
+    return [*out, "all-threads-at-least-one", "accelerator-beats-cpu"]
 
 
 def claims(result: Result) -> list[Claim]:

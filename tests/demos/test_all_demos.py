@@ -27,6 +27,8 @@ def test_knobs_and_default_params(slug):
     assert ks, "a demo needs at least one knob"
     for k in ks:
         assert k.description, f"{k.name} needs a one-line description"
+        # A label in words (the Field's title), not the code name: "Hidden width (units)", not "width".
+        assert k.label and k.label != k.name and "_" not in k.label, f"{k.name} needs a title= label"
         assert k.kind in {"int", "float", "bool", "choice", "multi"}
         if k.kind in ("int", "float"):
             assert k.min is not None and k.max is not None, f"{k.name} needs both bounds"
@@ -52,6 +54,13 @@ def test_default_run_keeps_its_claims(slug):
     assert len(set(ids)) == len(ids)
     failed = [f"{c.id}: {c.statement}" for c in out.claims if not c.holds]
     assert not failed, failed
+    # The list shown before Run (and on a stopped run) names exactly what the run checked; why-gpus
+    # also names two claims that only a machine with free cores or a GPU checks.
+    planned = [c.id for c in registry.planned_claims(slug)]
+    if slug == "why-gpus":
+        assert set(ids) <= set(planned)
+    else:
+        assert ids == planned
     json.dumps(out.metrics, allow_nan=False)
     assert all(isinstance(v, int | float | str) for v in out.metrics.values())
     assert all(math.isfinite(v) for v in out.metrics.values() if isinstance(v, float))

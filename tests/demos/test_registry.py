@@ -242,7 +242,8 @@ def test_describe_shape():
     assert set(d) == {"slug", "title", "summary", "topics", "available", "knobs"}
     assert d["available"] is True and d["title"] == CATALOGUE["vanishing-gradients"].title
     k = {x["name"]: x for x in d["knobs"]}
-    assert set(k["depth"]) == {"name", "kind", "default", "min", "max", "options", "description"}
+    assert set(k["depth"]) == {"name", "kind", "default", "min", "max", "options", "description", "label"}
+    assert k["width"]["label"] == "Hidden width (units)" and k["steps"]["label"] == "Steps"
     assert k["activations"]["options"] == ["sigmoid", "tanh", "relu", "leaky_relu", "gelu"]
     assert k["activations"]["default"] == ["sigmoid", "relu"]
     json.dumps(d, allow_nan=False)

@@ -168,3 +168,53 @@ def _with_module(run) -> None:
     m.claims = lambda r: []
     info = DemoInfo("loop-test-demo", "Loop", "A test-only demo.", ("testing",), "_loop_test_demo")
     registry._EXTRA["loop-test-demo"] = (info, m)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_a_stopped_run_lists_every_claim_not_checked(slug):
+    """Whatever the demo and however early it stops, the outcome lists every claim the finished run
+    would check (registry.planned_claims), each with holds None: never an empty list."""
+    planned = registry.planned_claims(slug)
+    assert planned, f"{slug} lists no CLAIMS"
+    out = runtime.run_demo(slug, None, device="cpu", budget_s=1e-9, use_cache=False)
+    assert out.stopped and out.stop_reason == "budget", out.message
+    assert [c.id for c in out.claims] == [c.id for c in planned]
+    assert all(c.holds is None for c in out.claims)
+    assert all(c["holds"] is None for c in runtime.outcome_json(out)["claims"])
+
+
+def test_a_stopped_dropout_run_with_a_partial_lists_its_claims():
+    """The issue's case: dropout stopped mid-training (its claims() reads nothing from a partial)."""
+    seen = threading.Event()
+
+    def on_progress(fraction, partial):
+        if partial is not None:
+            seen.set()
+
+    out = runtime.run_demo(
+        "dropout",
+        {"steps": 2000},
+        device="cpu",
+        stop=seen.is_set,
+        on_progress=on_progress,
+        budget_s=0,
+        use_cache=False,
+    )
+    assert out.stopped and out.stop_reason == "stop" and out.result is not None
+    ids = [c.id for c in out.claims]
+    assert ids == [
+        "dropout-raises-validation-accuracy",
+        "dropout-shrinks-generalisation-gap",
+        "no-dropout-memorises-wrong-labels",
+    ]
+    assert all(c.holds is None for c in out.claims)
+
+
+def test_planned_claims_follow_the_knobs():
+    assert [c.id for c in registry.planned_claims("dropout", {"label_noise": 0})] == [
+        "dropout-raises-validation-accuracy",
+        "dropout-shrinks-generalisation-gap",
+    ]
+    assert registry.planned_claims("dropout", {"rates": "0.3,0.5"}) == []
+    vg = [c.id for c in registry.planned_claims("vanishing-gradients", {"residual": "true"})]
+    assert vg == ["residual-gradients-balanced", "residual-learns"]
