@@ -17,6 +17,7 @@ class Grade:
     expected: str  # the correct answer, as a person would read it
 
 
+_FULL = 1 - 1e-6  # a score this high is full credit (Moodle fractions such as 3 x 0.3333333)
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -94,6 +95,10 @@ def grade(data: dict, answer: Any) -> Grade:
         if answer not in data["choices"]:
             raise AnswerError("that option is not one of the choices")
         ok = answer == data["answer"]
+        credits = data.get("credits")
+        if credits:  # Moodle: the chosen option's fraction, never below 0
+            score = 1.0 if ok else max(0.0, min(1.0, float(credits.get(answer, 0.0))))
+            return Grade(score, score >= _FULL, expected)
         return Grade(1.0 if ok else 0.0, ok, expected)
     if t == "multi":
         if not isinstance(answer, list | tuple) or not answer:
@@ -102,6 +107,10 @@ def grade(data: dict, answer: Any) -> Grade:
         if not picked <= set(data["choices"]):
             raise AnswerError("an option is not one of the choices")
         right = set(data["answer"])
+        credits = data.get("credits")
+        if credits:  # Moodle: the sum of the chosen options' fractions, clamped to [0, 1]
+            score = max(0.0, min(1.0, sum(float(credits.get(c, 0.0)) for c in picked)))
+            return Grade(score, score >= _FULL, expected)
         # Moodle-style partial credit: each right pick earns 1/|right|, each wrong pick costs as much.
         score = max(0.0, (len(picked & right) - len(picked - right)) / len(right))
         return Grade(score, picked == right, expected)
@@ -113,12 +122,30 @@ def grade(data: dict, answer: Any) -> Grade:
     if t == "numeric":
         value = parse_number(answer)
         ok = abs(value - float(data["answer"])) <= float(data["tolerance"]) + 1e-12
+        if not ok and data.get("alternatives"):  # further answers with partial credit: the best one counts
+            score = max(
+                (
+                    float(alt["credit"])
+                    for alt in data["alternatives"]
+                    if abs(value - float(alt["answer"])) <= float(alt["tolerance"]) + 1e-12
+                ),
+                default=0.0,
+            )
+            return Grade(score, score >= _FULL, expected)
         return Grade(1.0 if ok else 0.0, ok, expected)
     if t == "short":
         if not isinstance(answer, str) or not answer.strip():
             raise AnswerError("write an answer")
         text = normalise_text(answer)
-        ok = any(re.fullmatch(p, text, flags=re.IGNORECASE) for p in data["answers"])
+        flags = 0 if data.get("case_sensitive") else re.IGNORECASE
+        credits = data.get("credits")
+        if credits:  # the best matching pattern's credit (patterns without one earn full credit)
+            score = max(
+                (float(credits.get(p, 1.0)) for p in data["answers"] if re.fullmatch(p, text, flags=flags)),
+                default=0.0,
+            )
+            return Grade(score, score >= _FULL, expected)
+        ok = any(re.fullmatch(p, text, flags=flags) for p in data["answers"])
         return Grade(1.0 if ok else 0.0, ok, expected)
     if t == "open":
         if not isinstance(answer, dict) or not str(answer.get("text", "")).strip():

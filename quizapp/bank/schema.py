@@ -61,6 +61,31 @@ _NEEDS: dict[str, set[str]] = {
     "open": {"answer", "key_points"},
 }
 _ANSWER_FIELDS = {"choices", "answer", "answers", "tolerance", "key_points"}
+# Optional fields brought by Moodle imports (quizapp/interop); absent, a question behaves as before.
+_OPTIONAL_ONLY: dict[str, set[str]] = {
+    "credits": {"single", "multi", "short"},
+    "alternatives": {"numeric"},
+    "case_sensitive": {"short"},
+    "feedback": {"single", "multi", "truefalse", "numeric", "short"},
+}
+_NEW_OPTIONAL = ("title", "credits", "alternatives", "feedback", "case_sensitive")
+
+
+class NumericAlternative(BaseModel):
+    """A further accepted numeric answer with partial credit (Moodle numerical with several answers)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    answer: float
+    tolerance: float = Field(ge=0)
+    credit: float = Field(gt=0, le=1)
+
+    @field_validator("answer", "tolerance")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("must be a finite number")
+        return v
 
 
 class QuestionSpec(BaseModel):
@@ -84,6 +109,15 @@ class QuestionSpec(BaseModel):
     key_points: list[str] | None = None
     demo: str | None = None
     demo_params: dict[str, Any] | None = None
+    # Optional, from Moodle imports: the question's name there; per-choice (single, multi) or per-pattern
+    # (short) credit in [-1, 1]; further numeric answers with partial credit; feedback shown after
+    # answering, keyed by choice, pattern, "true"/"false", numeric answer index ("0" the key) or "*"
+    # (any other answer); short-answer matching that respects case.
+    title: str | None = Field(default=None, min_length=1, max_length=255)
+    credits: dict[str, float] | None = None
+    alternatives: list[NumericAlternative] | None = None
+    feedback: dict[str, str] | None = None
+    case_sensitive: bool | None = None
 
     @field_validator("id")
     @classmethod
@@ -110,6 +144,7 @@ class QuestionSpec(BaseModel):
             raise ValueError(f"type {self.type!r} does not take {', '.join(sorted(extra))}")
         getattr(self, f"_check_{self.type}")()
         self._check_display_answer()
+        self._check_optional()
         if self.demo_params is not None and self.demo is None:
             raise ValueError("demo_params given without a demo")
         return self
@@ -169,10 +204,61 @@ class QuestionSpec(BaseModel):
         if not shown:
             raise ValueError("display_answer: must be non-empty text")
         text = normalise_text(shown)
-        if not any(re.fullmatch(p, text, flags=re.IGNORECASE) for p in self.answers or []):
+        flags = 0 if self.case_sensitive else re.IGNORECASE
+        if not any(re.fullmatch(p, text, flags=flags) for p in self.answers or []):
             raise ValueError(
                 f"display_answer: {shown!r} is not accepted by any of the question's answers patterns"
             )
+
+    def _check_optional(self) -> None:
+        for name, types in _OPTIONAL_ONLY.items():
+            if getattr(self, name) is not None and self.type not in types:
+                raise ValueError(f"{name}: type {self.type!r} does not take {name}")
+        if self.credits is not None:
+            self._check_credits()
+        if self.feedback is not None:
+            self._check_feedback()
+        if self.alternatives is not None and not self.alternatives:
+            raise ValueError("alternatives: give at least one, or leave the field out")
+
+    def _check_credits(self) -> None:
+        credits = self.credits or {}
+        if not credits:
+            raise ValueError("credits: give at least one, or leave the field out")
+        known = self.answers if self.type == "short" else self.choices
+        what = "pattern in answers" if self.type == "short" else "choice"
+        for key, value in credits.items():
+            if key not in (known or []):
+                raise ValueError(f"credits: {key!r} is not a {what}")
+            if not math.isfinite(value) or not -1 <= value <= 1:
+                raise ValueError(f"credits: {key!r} has {value}; a credit lies between -1 and 1")
+        if self.type == "single" and credits.get(self.answer, 1.0) != 1.0:
+            raise ValueError("credits: the answer of a single-choice question earns full credit (1)")
+        if self.type == "short" and any(v <= 0 for v in credits.values()):
+            raise ValueError("credits: a short-answer pattern earns more than 0")
+        if self.type == "multi":
+            right = {c for c, v in credits.items() if v > 0}
+            if right != set(self.answer):
+                raise ValueError("credits: the choices with positive credit must be exactly the answer list")
+            if abs(sum(credits[c] for c in right) - 1) > 0.01:
+                raise ValueError("credits: the positive credits of a multi-choice question must add up to 1")
+
+    def _check_feedback(self) -> None:
+        feedback = self.feedback or {}
+        if self.type in ("single", "multi"):
+            known = set(self.choices or [])
+        elif self.type == "truefalse":
+            known = {"true", "false"}
+        elif self.type == "short":
+            known = set(self.answers or [])
+        else:  # numeric: "0" is the key, "1".. the alternatives
+            known = {str(i) for i in range(1 + len(self.alternatives or []))}
+        known.add("*")
+        for key, text in feedback.items():
+            if key not in known:
+                raise ValueError(f"feedback: {key!r} is not one of {', '.join(sorted(known))}")
+            if not text:
+                raise ValueError(f"feedback: the text for {key!r} is empty")
 
     def _check_open(self) -> None:
         if not isinstance(self.answer, str) or not self.answer.strip():
@@ -183,6 +269,7 @@ class QuestionSpec(BaseModel):
     def content(self) -> dict[str, Any]:
         """The fields that define a version: a change in any of them makes a new version."""
         data = self.model_dump(mode="json")
-        if data.get("display_answer") is None:  # absent, as before the field existed: no new version
-            data.pop("display_answer", None)
+        for name in ("display_answer", *_NEW_OPTIONAL):  # absent as before the field existed: no new version
+            if data.get(name) is None:
+                data.pop(name, None)
         return data
