@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from quizapp.cli_bank_interop import add_commands as add_bank_interop_commands
 from quizapp.cli_demos import add_demo_commands
 from quizapp.cli_instructor import add_commands
 from quizapp.cli_interview import add_commands as add_interview_commands
@@ -326,6 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = bank.add_parser("list", help="every active question")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_bank_list)
+    add_bank_interop_commands(bank)  # bank import, bank export
 
     demo = sub.add_parser("demo", help="live demos").add_subparsers(dest="demo_command", required=True)
     s = demo.add_parser("list", help="slug, title, topics and knobs")

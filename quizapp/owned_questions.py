@@ -304,7 +304,7 @@ def import_questions(
         try:
             spec, title = validate_spec(data)
         except SpecError as exc:
-            report.refused.append({"question": label, "line": line, "reason": str(exc)})
+            report.refused.append({"question": label, "line": line, "reason": f"{source}: {exc}"})
             continue
         if spec.id in seen:
             report.refused.append(
