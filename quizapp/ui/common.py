@@ -22,6 +22,13 @@ TYPE_LABELS = {
     "open": "Open (self-rated)",
 }
 DIFFICULTY = {1: "Easy", 2: "Medium", 3: "Hard"}
+# Shown when the database refuses a write or cannot be reached (full disk, read-only file, a restart):
+# the person learns that nothing was kept and that trying again is safe (a repeated answer is stored once).
+NOT_SAVED = "Your answer was not saved: the database could not store it just now. Try again in a moment."
+DATABASE_DOWN = (
+    "The database could not do that just now, so nothing was changed. Try again in a moment; "
+    "if this keeps happening, tell whoever runs this site."
+)
 
 
 def actor() -> Actor:

@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from quizapp import review, sittings
 from quizapp.db import read_session, write_session
@@ -81,6 +82,8 @@ def _flash(message: str) -> None:
 def _flashed() -> None:
     if message := S.pop("sit-flash", None):
         st.warning(message)
+    if message := S.pop("sit-error", None):
+        st.error(message)
 
 
 def _toggle_mark(question_id: str, on: bool) -> None:
@@ -121,6 +124,8 @@ def _store(attempt_id: int, pos: int, question_id: str, answer) -> None:  # type
             )
     except AnswerError as exc:
         _flash(str(exc).capitalize() + ".")
+    except OperationalError:
+        S["sit-error"] = common.NOT_SAVED
 
 
 def _on_submit(attempt_id: int, pos: int, q: QuestionView, key: str) -> None:

@@ -4,6 +4,7 @@ import time
 from datetime import datetime
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from quizapp.assignments import (
     FEEDBACK,
@@ -24,7 +25,7 @@ from quizapp.identity import AccessDenied
 from quizapp.models import as_utc, utcnow
 from quizapp.questions import QuestionView
 from quizapp.ui.answering import answer_widget, shown_answer
-from quizapp.ui.common import actor, plain, topic_title
+from quizapp.ui.common import NOT_SAVED, actor, plain, topic_title
 from quizapp.ui.tz import show
 
 S = st.session_state
@@ -233,6 +234,8 @@ def _take(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
                             st.rerun()
                         except (AssignmentError, AnswerError) as exc:
                             st.warning(str(exc))
+                        except OperationalError:
+                            st.error(NOT_SAVED)
     confirm = st.checkbox("I have finished: hand in this attempt")
     if st.button("Submit attempt", type="primary", disabled=not confirm):
         with write_session() as session:
