@@ -236,7 +236,11 @@ def gradebook(*, session: Session, actor: Actor, cohort_id: int) -> Gradebook:
 
 def score_distribution(*, session: Session, actor: Actor, cohort_id: int) -> list[dict[str, Any]]:
     """Long-format rows for a histogram: one per learner and assignment they finished."""
-    book = gradebook(session=session, actor=actor, cohort_id=cohort_id)
+    return distribution(gradebook(session=session, actor=actor, cohort_id=cohort_id))
+
+
+def distribution(book: Gradebook) -> list[dict[str, Any]]:
+    """`score_distribution` from a gradebook already read (no second read)."""
     return [
         {
             "assignment_id": a.id,

@@ -23,6 +23,7 @@ from quizapp.course import (
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied
 from quizapp.ui.common import TYPE_LABELS, plain, topic_title
+from quizapp.ui.instructor_reports import one_page
 from quizapp.ui.tz import moment_from_state, moment_input, show
 
 END_OF_DAY = time(23, 59)
@@ -237,7 +238,10 @@ def cohort_settings(me, cohort, members) -> None:  # type: ignore[no-untyped-def
     read_only = cohort.archived_at is not None
     st.write(f"{len(members)} learner(s)")
     st.dataframe(
-        [{"learner": m.username, "joined": show(m.joined_at)} for m in members],
+        [
+            {"learner": m.username, "joined": show(m.joined_at)}
+            for m in one_page(members, "roster", "learners")
+        ],
         hide_index=True,
         width="stretch",
     )

@@ -1,15 +1,26 @@
-"""Gradebook and item-analysis sections of the Teach page: they ask quizapp.stats and draw."""
+"""Gradebook and item-analysis sections of the Teach page: they ask quizapp.stats and draw.
 
+Figures are plotly graph_objects (express cost more to build than the rest of the page), built once
+per version of the data they draw (`cached_figure`), with every user or instructor string escaped
+(`plotly_text`). Tables longer than a page show one page at a time (`one_page`)."""
+
+import hashlib
+import html
+import json
+import math
 import textwrap
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
 
-import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
 from quizapp.attempt_report import common_answers, learner_attempts
 from quizapp.db import read_session
 from quizapp.exports import gradebook_csv, items_csv, responses_csv
-from quizapp.stats import gradebook, item_analysis, learner_report, score_distribution, topic_heatmap
+from quizapp.stats import distribution, gradebook, item_analysis, learner_report, topic_heatmap
 from quizapp.ui.common import TYPE_LABELS, VIEWS, plain, topic_title
 from quizapp.ui.tz import show
 
@@ -23,15 +34,106 @@ def question_text(prompt: str, width: int = 90) -> str:
     return first if len(first) <= width else first[: width - 1] + "…"
 
 
+def plotly_text(value: object) -> str:
+    """A user's or instructor's string for a plotly figure (title, legend, axis category, hover):
+    plotly renders a subset of HTML in text (<a href>, <b>, <br>), so <, > and & are escaped and
+    the string shows as typed, never as a link or markup."""
+    return html.escape("" if value is None else str(value), quote=False)
+
+
+# --- figures, once per version of their data ----------------------------------------------------
+
+_FIGURES: "OrderedDict[tuple[str, str], go.Figure]" = OrderedDict()
+_FIGURES_LOCK = threading.Lock()
+MAX_FIGURES = 64  # a few figures per cohort and learner; the oldest go first
+
+
+def data_version(data: Any) -> str:
+    """A digest of what a figure draws (read from the stored sums): it changes when an answer,
+    an attempt, a title or a learner changes what the figure shows, and only then."""
+    blob = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha1(blob.encode()).hexdigest()
+
+
+def cached_figure(kind: str, data: Any, build: Callable[[Any], go.Figure]) -> go.Figure:
+    """`build(data)`, built once per (kind, version of data) and shared by every session and rerun
+    (figures are only read afterwards: st.plotly_chart serialises a copy)."""
+    key = (kind, data_version(data))
+    with _FIGURES_LOCK:
+        fig = _FIGURES.get(key)
+        if fig is not None:
+            _FIGURES.move_to_end(key)
+            return fig
+    fig = build(data)
+    with _FIGURES_LOCK:
+        _FIGURES[key] = fig
+        while len(_FIGURES) > MAX_FIGURES:
+            _FIGURES.popitem(last=False)
+    return fig
+
+
+def clear_figures() -> None:
+    with _FIGURES_LOCK:
+        _FIGURES.clear()
+
+
+def histogram_figure(dist: list[dict]) -> go.Figure:
+    """Best finished score per learner, one overlaid histogram per assignment, ten bins over 0-100%."""
+    fig = go.Figure()
+    by_title: dict[str, list[float]] = {}
+    for row in dist:
+        by_title.setdefault(row["assignment"], []).append(row["best"])
+    for title, scores in by_title.items():
+        name = plotly_text(title)
+        fig.add_trace(
+            go.Histogram(
+                x=scores,
+                name=name,
+                xbins={"start": 0, "end": 1.0001, "size": 0.1},
+                opacity=0.75 if len(by_title) > 1 else 1,
+                hovertemplate=f"{name}<br>score %{{x}}: %{{y}} learner(s)<extra></extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="overlay",
+        title={"text": "Score distribution (best finished attempt)"},
+        xaxis={"range": [0, 1], "tickformat": ".0%", "title": {"text": "score"}},
+        yaxis={"title": {"text": "learners"}},
+        legend={"title": {"text": "assignment"}},
+    )
+    return fig
+
+
+def topics_figure(report: dict) -> go.Figure:
+    """One learner's mean score per topic, as horizontal bars."""
+    topics = report["topics"]
+    fig = go.Figure(
+        go.Bar(
+            x=[t["score"] for t in topics],
+            y=[plotly_text(t["title"]) for t in topics],
+            orientation="h",
+            hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        title={"text": f"{plotly_text(report['username'])}: accuracy by topic"},
+        xaxis={"range": [0, 1], "tickformat": ".0%", "title": {"text": "mean score"}},
+        yaxis={"type": "category"},
+    )
+    return fig
+
+
 def heatmap_figure(heat: dict) -> go.Figure:
     """Learner x topic: every learner labelled (a row of 24 px each, however many), every cell
     printed as a percentage, a colour bar with its scale in percent."""
     n = len(heat["users"])
+    users = [plotly_text(u) for u in heat["users"]]
+    titles = [plotly_text(t) for t in heat["titles"]]
     fig = go.Figure(
         go.Heatmap(
             z=heat["scores"],
-            x=heat["titles"],
-            y=heat["users"],
+            x=titles,
+            y=users,
             zmin=0,
             zmax=1,
             colorscale="RdYlGn",
@@ -52,17 +154,17 @@ def heatmap_figure(heat: dict) -> go.Figure:
     )
     fig.update_yaxes(
         tickmode="array",
-        tickvals=heat["users"],
-        ticktext=heat["users"],
+        tickvals=users,
+        ticktext=users,
         autorange="reversed",
         automargin=True,
         title_text="learner",
         type="category",
     )
     # Topic names wrapped onto short lines, level: long ones are neither cut nor tilted.
-    wrapped = ["<br>".join(textwrap.wrap(t, 16)) for t in heat["titles"]]
+    wrapped = ["<br>".join(plotly_text(line) for line in textwrap.wrap(t, 16)) for t in heat["titles"]]
     fig.update_xaxes(
-        side="top", tickangle=0, automargin=True, tickmode="array", tickvals=heat["titles"], ticktext=wrapped
+        side="top", tickangle=0, automargin=True, tickmode="array", tickvals=titles, ticktext=wrapped
     )
     fig.update_layout(
         title={"text": "Accuracy by topic and learner", "y": 0.995, "yanchor": "top"},
@@ -73,13 +175,33 @@ def heatmap_figure(heat: dict) -> go.Figure:
 
 
 PERCENT = st.column_config.NumberColumn(format="percent", min_value=0.0, max_value=1.0)
+PAGE_SIZES = (25, 50, 100, 200)
+PAGE = 50  # rows per page unless the viewer picks another size
+
+
+def one_page(rows: list, key: str, what: str = "rows") -> list:
+    """The page of `rows` to draw: all of them up to PAGE; beyond, a page size and a page number
+    (kept per `key`) and only that page's rows are sent to the browser."""
+    if len(rows) <= PAGE:
+        return rows
+    state = st.session_state
+    c1, c2, c3 = st.columns([1, 1, 3], vertical_alignment="bottom")
+    size = c1.selectbox("Rows per page", PAGE_SIZES, index=PAGE_SIZES.index(PAGE), key=f"{key}-size")
+    pages = math.ceil(len(rows) / size)
+    if state.get(f"{key}-page", 1) > pages:  # fewer pages after a bigger page size
+        state[f"{key}-page"] = pages
+    page = c2.number_input("Page", 1, pages, 1, key=f"{key}-page")
+    start = (int(page) - 1) * size
+    shown = rows[start : start + size]
+    c3.caption(f"{what} {start + 1}-{start + len(shown)} of {len(rows)}")
+    return shown
 
 
 def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-def]
     with read_session() as session:
         book = gradebook(session=session, actor=me, cohort_id=cohort.id)
-        dist = score_distribution(session=session, actor=me, cohort_id=cohort.id)
         heat = topic_heatmap(session=session, actor=me, cohort_id=cohort.id)
+    dist = distribution(book)
     if not book.assignments:
         st.info("No assignments yet: set one in the Assignments tab.")
         return
@@ -100,7 +222,8 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
         )
         if a.id in busy:
             config[f"{a.title}: in progress"] = st.column_config.CheckboxColumn()
-    for row in book.rows:
+    rows = one_page(book.rows, "gradebook", "learners")
+    for row in rows:
         line: dict[str, object] = {"learner": row.username + (" (removed)" if row.removed else "")}
         for a in book.assignments:
             cell = row.cells[a.id]
@@ -125,20 +248,18 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
         )
 
     if dist:
-        fig = px.histogram(
-            dist,
-            x="best",
-            color="assignment",
-            nbins=10,
-            range_x=[0, 1],
-            barmode="overlay",
-            title="Score distribution (best finished attempt)",
-            labels={"best": "score"},
-        )
-        fig.update_layout(xaxis_tickformat=".0%")
-        st.plotly_chart(fig, width="stretch")
+        st.plotly_chart(cached_figure("histogram", dist, histogram_figure), width="stretch")
+    if len(rows) < len(book.rows):  # the heatmap shows the gradebook's page of learners
+        on_page = {r.user_id for r in rows}
+        keep = [i for i, u in enumerate(heat["user_ids"]) if u in on_page]
+        heat = {
+            **heat,
+            "users": [heat["users"][i] for i in keep],
+            "user_ids": [heat["user_ids"][i] for i in keep],
+            "scores": [heat["scores"][i] for i in keep],
+        }
     if heat["users"] and heat["topics"]:
-        st.plotly_chart(heatmap_figure(heat), width="stretch")
+        st.plotly_chart(cached_figure("heatmap", heat, heatmap_figure), width="stretch")
 
     st.subheader("A learner")
     names = {m.user_id: m.username for m in members}
@@ -179,17 +300,8 @@ def gradebook_section(me, cohort, members) -> None:  # type: ignore[no-untyped-d
         column_config={"score": PERCENT},
     )
     if report.topics:
-        fig = px.bar(
-            report.topics,
-            x="score",
-            y="title",
-            orientation="h",
-            range_x=[0, 1],
-            title=f"{report.username}: accuracy by topic",
-            labels={"score": "mean score", "title": ""},
-        )
-        fig.update_layout(xaxis_tickformat=".0%")
-        st.plotly_chart(fig, width="stretch")
+        mine = {"username": report.username, "topics": report.topics}
+        st.plotly_chart(cached_figure("topics", mine, topics_figure), width="stretch")
 
 
 def items_section(me, cohort, tasks) -> None:  # type: ignore[no-untyped-def]
@@ -207,6 +319,7 @@ def items_section(me, cohort, tasks) -> None:  # type: ignore[no-untyped-def]
         "Facility is the mean score. The discrimination index is 100 x the correlation between a question's score "
         "and the rest of the attempt's score. Flagged: discrimination under 30, or facility outside 0.1 to 0.9."
     )
+    all_items, items = items, one_page(items, f"items-{assignment_id}", "questions")
     st.dataframe(
         [
             {
@@ -227,7 +340,7 @@ def items_section(me, cohort, tasks) -> None:  # type: ignore[no-untyped-def]
         width="stretch",
         column_config={"question": st.column_config.TextColumn("question", width="large", pinned=True)},
     )
-    st.download_button("Item analysis (CSV)", items_csv(items), file_name="items.csv", mime="text/csv")
+    st.download_button("Item analysis (CSV)", items_csv(all_items), file_name="items.csv", mime="text/csv")
     with read_session() as session:
         common = common_answers(session=session, actor=me, cohort_id=cohort.id, assignment_id=assignment_id)
     st.subheader("What learners answered")
@@ -270,7 +383,7 @@ def items_section(me, cohort, tasks) -> None:  # type: ignore[no-untyped-def]
                 )
             else:
                 st.caption("No answers given yet.")
-    if any(i.flag for i in items):
+    if any(i.flag for i in all_items):
         st.warning(
-            "Flagged questions: " + "; ".join(plain(question_text(i.prompt, 60)) for i in items if i.flag)
+            "Flagged questions: " + "; ".join(plain(question_text(i.prompt, 60)) for i in all_items if i.flag)
         )
