@@ -1,5 +1,5 @@
 """Account upkeep: change your own password, an admin resets one (a new password shown once) or
-unlocks an account the sign-in lockout closed. A changed or reset password signs the user out
+clears the sign-in delays of an account (quizapp/throttle.py). A changed or reset password signs the user out
 everywhere else."""
 
 import secrets
@@ -10,6 +10,7 @@ from quizapp.auth import AccountError, check_new_password, hash_password, verify
 from quizapp.identity import AccessDenied, Actor
 from quizapp.models import User
 from quizapp.sessions import _require_admin, revoke_all
+from quizapp.throttle import get_throttle
 
 
 def change_password(*, session: Session, actor: Actor, old: str, new: str) -> None:
@@ -59,13 +60,15 @@ def reset_password(*, session: Session, actor: Actor, username: str) -> str:
 
 
 def unlock(*, session: Session, username: str) -> bool:
-    """Clear a sign-in lockout and the failed-attempt count; True if the account was locked."""
+    """Clear the account's sign-in delays from every address (the throttle of this process, or the
+    shared one in Redis) and the lockout columns older versions set; True if anything was cleared."""
     user = _by_name(session, username)
-    was = user.locked_until is not None
-    user.failed_logins, user.locked_until = 0, None
-    session.add(user)
-    session.flush()
-    return was
+    was = user.locked_until is not None or user.failed_logins > 0
+    if was:
+        user.failed_logins, user.locked_until = 0, None
+        session.add(user)
+        session.flush()
+    return get_throttle().clear(user.username) > 0 or was
 
 
 def unlock_user(*, session: Session, actor: Actor, username: str) -> bool:

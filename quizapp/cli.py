@@ -280,6 +280,15 @@ def cmd_user_unlock(args: argparse.Namespace) -> int:
         print(str(exc).strip("'\""), file=sys.stderr)
         return 2
     print(f"unlocked {args.username!r}" if was else f"{args.username!r} was not locked")
+    from quizapp.throttle import shared
+
+    if not shared():
+        print(
+            "note: without QUIZAPP_REDIS_URL each server process keeps its own sign-in delays, out of reach "
+            "here: an admin clears them on the Users page, and they end by themselves "
+            "(QUIZAPP_THROTTLE_MAX_DELAY, 900 s at most).",
+            file=sys.stderr,
+        )
     return 0
 
 

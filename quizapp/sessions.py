@@ -1,4 +1,5 @@
-"""Signing in and out: server-side sessions, lockout, and roles.
+"""Signing in and out: server-side sessions and roles. Repeated failures are slowed per (name, client
+address) by quizapp/throttle.py in the /auth/ routes; no account is ever locked for everyone.
 
 The browser holds a random token; the database holds only its SHA-256, so a leaked table signs nobody in.
 """
@@ -18,10 +19,8 @@ from quizapp.auth import ROLES, AccountError, create_user, hash_password, needs_
 from quizapp.identity import AccessDenied, Actor
 from quizapp.models import AnonClaim, LoginSession, User, utcnow
 
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=5)
-# One text for every failure, so a reply never tells whether the username exists or is locked.
-GENERIC_FAILURE = "Wrong username or password, or the account is locked for a few minutes. Try again later."
+# One text for every failure, so a reply never tells whether the username exists.
+GENERIC_FAILURE = "Wrong username or password."
 
 
 class SignInError(Exception):
@@ -81,29 +80,20 @@ def _open_session(session: Session, user: User, now: datetime) -> str:
 def sign_in(*, session: Session, username: str, password: str, now: datetime | None = None) -> str:
     """Check the password and open a session; returns the raw token for the cookie.
 
-    Commits its own transactions: the Argon2 check (up to a second on a small server) runs with none
-    open, so it never holds SQLite's write lock, and a failure is committed before SignInError is
-    raised, so the lockout counts even though the caller's transaction then rolls back."""
+    Commits its own transaction before the Argon2 check (up to a second on a small server), so the
+    check never holds SQLite's write lock. Counting failures is the caller's (the /auth/ routes'
+    throttle, keyed on name and client address): nothing here locks an account."""
     now = now or utcnow()
     found = session.exec(select(User.id, User.password_hash).where(User.username == username)).first()
     session.commit()
     user_id, stored = found if found is not None else (None, None)
     # An unknown name costs the same Argon2 work as a real one, so timing does not tell them apart.
     ok = verify_password(stored or _dummy_hash(), password)
-    if user_id is None or not stored:
+    if user_id is None or not stored or not ok:
         raise SignInError()
-    # FOR UPDATE (PostgreSQL) so concurrent wrong guesses cannot lose each other's count.
-    user = session.exec(select(User).where(User.id == user_id).with_for_update()).one()
-    if user.locked_until is not None and _utc(user.locked_until) > now:
+    user = session.exec(select(User).where(User.id == user_id)).one()
+    if user.password_hash != stored:  # changed (reset) while the hash was being checked
         raise SignInError()
-    if not ok or user.password_hash != stored:
-        user.failed_logins += 1
-        if user.failed_logins >= LOCK_AFTER:
-            user.failed_logins, user.locked_until = 0, now + LOCK_FOR
-        session.add(user)
-        session.commit()
-        raise SignInError()
-    user.failed_logins, user.locked_until = 0, None
     if needs_rehash(stored):
         user.password_hash = hash_password(password)
     session.add(user)

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quizapp.devices import anon_lifetime, is_token, new_token
+from quizapp.web.client import is_https
 
 DEVICE_COOKIE = "quizapp_device"
 # Streamlit's own endpoints and component frames are never a page load of the app.
@@ -85,7 +86,7 @@ class DeviceCookieMiddleware:
             await self.app(scope, receive, send)
             return
         token = parsed[0] if parsed else new_token()
-        secure = scope.get("scheme") == "https"
+        secure = is_https(scope)  # X-Forwarded-Proto from a trusted proxy, QUIZAPP_COOKIE_SECURE
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] in (200, 304):

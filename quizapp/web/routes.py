@@ -10,6 +10,7 @@ the same transaction, gives the browser a new device token, and returns to `next
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 from collections.abc import Callable
 from html import escape
@@ -25,7 +26,10 @@ from starlette.routing import Route
 from quizapp import devices, sessions
 from quizapp.auth import AccountError
 from quizapp.db import read_session, write_session
+from quizapp.throttle import Throttle, get_throttle
+from quizapp.web.client import client_address, is_https
 from quizapp.web.device import DEVICE_COOKIE, device_token, set_device_cookie
+from quizapp.web.security import origin_allowed
 
 SESSION_COOKIE = "quizapp_session"
 # The query parameter that tells the app how many answers a sign-in brought along (quizapp/ui/account.py).
@@ -82,20 +86,20 @@ def safe_next(value: str | None) -> str:
 
 
 def same_origin(request: Request) -> bool:
-    """True when the browser says the form was posted from a page of this host."""
+    """True when the browser says the form was posted from a page of a public origin
+    (QUIZAPP_PUBLIC_ORIGIN; by default this host and port, whatever the scheme: behind a
+    TLS-terminating proxy the scheme seen here differs from the browser's)."""
     source = request.headers.get("origin")
     if not source or source == "null":
         source = request.headers.get("referer")
     if not source:
         return False
-    parts = urlsplit(source)
-    host = request.headers.get("host", "")
-    # Host and port only: behind a TLS-terminating proxy the scheme seen here differs from the browser's.
-    return parts.scheme in ("http", "https") and bool(host) and parts.netloc.lower() == host.lower()
+    return origin_allowed(source, request.headers.get("host", ""))
 
 
 def _is_https(request: Request) -> bool:
-    return request.url.scheme == "https"
+    # X-Forwarded-Proto from a trusted proxy and QUIZAPP_COOKIE_SECURE count (quizapp/web/client.py).
+    return is_https(request)
 
 
 def _csrf_token(request: Request) -> str:
@@ -207,6 +211,18 @@ def _signed_in_body(username: str, role: str, csrf: str) -> str:
     )
 
 
+def _too_many(request: Request, title: str, body: str, csrf: str, wait: float) -> HTMLResponse:
+    """429 with Retry-After: the form again, with how long to wait; nothing was checked or hashed."""
+    response = _form_page(request, title, body, csrf, status=429)
+    response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+    return response
+
+
+def _wait_text(wait: float) -> str:
+    seconds = max(1, math.ceil(wait))
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
+
+
 def _forbidden() -> HTMLResponse:
     return _html(
         "Form refused",
@@ -254,8 +270,13 @@ def _device(request: Request) -> str | None:
 
 
 class _AuthPages:
-    def __init__(self, engine: Engine | None) -> None:
+    def __init__(self, engine: Engine | None, throttle: Throttle | None) -> None:
         self.engine = engine
+        self._throttle = throttle
+
+    @property
+    def throttle(self) -> Throttle:
+        return self._throttle if self._throttle is not None else get_throttle()
 
     async def _checked_form(self, request: Request) -> dict[str, str] | None:
         """The posted fields, or None when the post fails the origin or CSRF check."""
@@ -325,23 +346,38 @@ class _AuthPages:
         if request.method == "GET":
             return await self._blank_form(request, "Sign in", _signin_body)
         current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
+        address = client_address(request)
+        # The budget is spent before the form is even read; nothing past it reaches Argon2.
+        if wait := self.throttle.spend("signin", address):
+            error = f"Too many sign-in attempts from your address. Wait {_wait_text(wait)} and try again."
+            return _too_many(request, "Sign in", _signin_body(csrf=csrf, error=error), csrf, wait)
         fields = await self._checked_form(request)
         if fields is None:
             return _forbidden()
         next_path, username, password = self._credentials(fields)
+        if wait := self.throttle.wait(username, address):
+            # Unknown names are slowed the same way, so this tells nothing about who has an account.
+            error = f"Too many failed sign-ins for this name. Wait {_wait_text(wait)} and try again."
+            body = _signin_body(csrf=csrf, username=username, error=error, next_path=next_path)
+            return _too_many(request, "Sign in", body, csrf, wait)
         try:
             token, adopted = await run_in_threadpool(
                 self._sign_in, username, password, current, _device(request)
             )
         except sessions.SignInError as exc:
+            self.throttle.failed(username, address)
             body = _signin_body(csrf=csrf, username=username, error=str(exc), next_path=next_path)
             return _form_page(request, "Sign in", body, csrf, status=400)
+        self.throttle.succeeded(username, address)
         return _signed_in_redirect(request, token, next_path, adopted)
 
     async def signup(self, request: Request) -> Response:
         if request.method == "GET":
             return await self._blank_form(request, "Sign up", _signup_body)
         current, csrf = request.cookies.get(SESSION_COOKIE), _csrf_token(request)
+        if wait := self.throttle.spend("signup", client_address(request)):
+            error = f"Too many sign-ups from your address. Wait {_wait_text(wait)} and try again."
+            return _too_many(request, "Sign up", _signup_body(csrf=csrf, error=error), csrf, wait)
         fields = await self._checked_form(request)
         if fields is None:
             return _forbidden()
@@ -382,9 +418,10 @@ class _AuthPages:
         return response
 
 
-def auth_routes(*, engine: Engine | None = None) -> list[Route]:
-    """The /auth/ pages; engine None means the configured database (QUIZAPP_DATABASE_URL)."""
-    pages = _AuthPages(engine)
+def auth_routes(*, engine: Engine | None = None, throttle: Throttle | None = None) -> list[Route]:
+    """The /auth/ pages; engine None means the configured database (QUIZAPP_DATABASE_URL), throttle
+    None the process's (quizapp.throttle.get_throttle)."""
+    pages = _AuthPages(engine, throttle)
     methods = ["GET", "POST"]
     return [
         Route("/auth/signin", pages.signin, methods=methods, name="signin"),

@@ -13,7 +13,8 @@ from quizapp.cli import main
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied, Actor
 from quizapp.models import Cohort, LoginSession, User
-from quizapp.sessions import LOCK_AFTER, SignInError, resolve, sign_in
+from quizapp.sessions import SignInError, resolve, sign_in
+from quizapp.throttle import get_throttle, reset_default
 
 PW = "a long enough password"
 
@@ -45,20 +46,29 @@ def test_change_own_password_needs_the_old_one(engine):
     assert _sign_in(engine, "ann", "a brand new password")
 
 
-def test_admin_resets_a_password_once_and_unlocks(engine):
+@pytest.fixture
+def throttle(monkeypatch):
+    """The process's throttle, in memory and fresh."""
+    monkeypatch.delenv("QUIZAPP_REDIS_URL", raising=False)
+    reset_default()
+    yield get_throttle()
+    reset_default()
+
+
+def test_admin_resets_a_password_once_and_unlocks(engine, throttle):
     who = _users(engine)
     token = _sign_in(engine, "ann", PW)
-    for _ in range(LOCK_AFTER):
-        with pytest.raises(SignInError):
-            _sign_in(engine, "ann", "not the password")
-    with pytest.raises(SignInError):  # locked now, even with the right password
-        _sign_in(engine, "ann", PW)
+    for _ in range(throttle.limits.free_failures):
+        throttle.failed("Ann", "10.0.0.7")
+    assert throttle.wait("ann", "10.0.0.7") > 0
     for name in ("teach", "ann"):
         with pytest.raises(AccessDenied), write_session(engine) as s:
             unlock_user(session=s, actor=who[name], username="ann")
     with write_session(engine) as s:
         assert unlock_user(session=s, actor=who["boss"], username="ann") is True
-    assert _sign_in(engine, "ann", PW)
+    assert throttle.wait("ann", "10.0.0.7") == 0
+    with write_session(engine) as s:
+        assert unlock_user(session=s, actor=who["boss"], username="ann") is False
     with write_session(engine) as s:
         new = reset_password(session=s, actor=who["boss"], username="ann")
     with read_session(engine) as s:
@@ -72,7 +82,7 @@ def test_admin_resets_a_password_once_and_unlocks(engine):
         reset_password(session=s, actor=who["teach"], username="ann")
 
 
-def test_cli_user_passwd_and_unlock(db_url, engine, monkeypatch, capsys):
+def test_cli_user_passwd_and_unlock(db_url, engine, monkeypatch, capsys, throttle):
     _users(engine)
     monkeypatch.setenv("QUIZAPP_DATABASE_URL", db_url)
     monkeypatch.setattr(sys, "stdin", io.StringIO("another long password\n"))
@@ -82,14 +92,41 @@ def test_cli_user_passwd_and_unlock(db_url, engine, monkeypatch, capsys):
     assert main(["user", "passwd", "ann", "--password-stdin"]) == 1
     monkeypatch.setattr(sys, "stdin", io.StringIO("another long password\n"))
     assert main(["user", "passwd", "nobody", "--password-stdin"]) == 2
-    for _ in range(LOCK_AFTER):
-        with pytest.raises(SignInError):
-            _sign_in(engine, "ann", "not the password")
     capsys.readouterr()
     assert main(["user", "unlock", "ann"]) == 0
-    assert "unlocked 'ann'" in capsys.readouterr().out
-    assert _sign_in(engine, "ann", "another long password")
+    out = capsys.readouterr()
+    assert "'ann' was not locked" in out.out and "QUIZAPP_REDIS_URL" in out.err
     assert main(["user", "unlock", "nobody"]) == 2
+
+
+def test_cli_unlock_clears_the_shared_throttle_in_redis(db_url, engine, monkeypatch, capsys):
+    """With QUIZAPP_REDIS_URL the server's delays live in Redis, where `quizapp user unlock` clears
+    them for every address."""
+    import socket
+    import uuid
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    name = f"ann{uuid.uuid4().hex[:8]}"
+    with write_session(engine) as s:
+        create_user(session=s, username=name, role="learner", password=PW)
+    monkeypatch.setenv("QUIZAPP_DATABASE_URL", db_url)
+    monkeypatch.setenv("QUIZAPP_REDIS_URL", "redis://127.0.0.1:6379/0")
+    reset_default()
+    try:
+        server = get_throttle()  # as the server process would hold it
+        for address in ("10.1.1.1", "10.1.1.2"):
+            for _ in range(server.limits.free_failures):
+                server.failed(name, address)
+        assert server.wait(name, "10.1.1.1") > 0
+        reset_default()  # the CLI is another process
+        assert main(["user", "unlock", name]) == 0
+        assert f"unlocked {name!r}" in capsys.readouterr().out
+        assert server.wait(name, "10.1.1.1") == 0 and server.wait(name, "10.1.1.2") == 0
+    finally:
+        reset_default()
 
 
 def test_sample_data_owner(db_url, engine, write_bank, monkeypatch, capsys):

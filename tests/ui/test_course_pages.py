@@ -14,8 +14,9 @@ from quizapp.auth import create_user
 from quizapp.cohorts import create_cohort, join_cohort
 from quizapp.db import write_session
 from quizapp.identity import Actor
-from quizapp.models import Assignment, AssignmentOverride, Cohort, Enrollment, User
-from quizapp.sessions import LOCK_AFTER, SignInError, sign_in
+from quizapp.models import Assignment, AssignmentOverride, Cohort, Enrollment
+from quizapp.sessions import sign_in
+from quizapp.throttle import get_throttle, reset_default
 from quizapp.ui.instructor_reports import heatmap_figure
 from tests.ui.conftest import APP
 
@@ -219,15 +220,18 @@ def test_account_page_changes_the_password(klass, monkeypatch):
 
 def test_admin_resets_and_unlocks(klass, monkeypatch):
     engine, who, cid, a_id = klass
-    for _ in range(LOCK_AFTER):
-        with pytest.raises(SignInError), write_session(engine) as s:
-            sign_in(session=s, username="ann", password="wrong wrong wrong")
+    monkeypatch.delenv("QUIZAPP_REDIS_URL", raising=False)
+    reset_default()
+    throttle = get_throttle()
+    for _ in range(throttle.limits.free_failures):
+        throttle.failed("ann", "10.0.0.9")
     at = _page(monkeypatch, who["boss"], "views/users.py")
     next(s for s in at.selectbox if s.label == "Account").select_index(0)  # ann, by username
     at.run()
     _button(at, "Unlock").click().run()
-    with Session(engine) as s:
-        assert s.exec(select(User.locked_until).where(User.username == "ann")).one() is None
+    assert throttle.wait("ann", "10.0.0.9") == 0
+    assert any("Sign-in delays for ann cleared" in s.value for s in at.success)
+    reset_default()
     _button(at, "Reset password").click().run()
     [msg] = [s.value for s in at.success if "New password for ann" in s.value]
     new = msg.split("`")[1]

@@ -5,6 +5,7 @@ from quizapp.auth import ROLES, AccountError
 from quizapp.db import read_session, write_session
 from quizapp.identity import AccessDenied
 from quizapp.sessions import list_users, set_role
+from quizapp.textutil import escape_markdown
 from quizapp.ui.common import actor
 
 st.title("Users")
@@ -18,10 +19,7 @@ except AccessDenied:
 
 st.caption(f"{len(users)} account(s). A role change signs that user out everywhere.")
 st.dataframe(
-    [
-        {"username": u.username, "role": u.role, "created": u.created_at, "locked until": u.locked_until}
-        for u in users
-    ],
+    [{"username": u.username, "role": u.role, "created": u.created_at} for u in users],
     hide_index=True,
     width="stretch",
 )
@@ -33,16 +31,16 @@ with st.form("role"):
         try:
             with write_session() as session:
                 set_role(session=session, actor=me, user_id=who, role=role)
-            st.success(f"{by_id[who].username} is now {role}.")
+            st.success(f"{escape_markdown(by_id[who].username)} is now {role}.")
             st.rerun()
         except (AccountError, AccessDenied) as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
 
-st.subheader("Passwords and lockouts")
+st.subheader("Passwords and sign-in delays")
 st.caption("A reset password is shown once, here: pass it on; the user changes it on their Account page.")
 if "reset_shown" in st.session_state:
     name, password = st.session_state.pop("reset_shown")
-    st.success(f"New password for {name} (shown only now): `{password}`")
+    st.success(f"New password for {escape_markdown(name)} (shown only now): `{password}`")
 c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
 target = c1.selectbox("Account", list(by_id), format_func=lambda i: by_id[i].username, key="pw-target")
 if c2.button("Reset password"):
@@ -52,11 +50,12 @@ if c2.button("Reset password"):
         st.session_state.reset_shown = (by_id[target].username, new)
         st.rerun()
     except (AccessDenied, LookupError) as exc:
-        st.error(str(exc))
-if c3.button("Unlock", disabled=by_id[target].locked_until is None, help="Clear a sign-in lockout"):
+        st.error(escape_markdown(exc))
+if c3.button("Unlock", help="Clear the delays repeated wrong passwords put on signing in to this account"):
     try:
         with write_session() as session:
-            unlock_user(session=session, actor=me, username=by_id[target].username)
-        st.rerun()
+            cleared = unlock_user(session=session, actor=me, username=by_id[target].username)
+        name = escape_markdown(by_id[target].username)
+        st.success(f"Sign-in delays for {name} cleared." if cleared else f"{name} had no sign-in delays.")
     except (AccessDenied, LookupError) as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
