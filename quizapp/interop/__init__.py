@@ -144,7 +144,11 @@ def parse(
     for line, raw in raws:
         if isinstance(raw, Refused):
             result.refused.append(
-                {"question": f"line {line}", "line": line, "reason": f"{source}:{line}: {raw}"}
+                {
+                    "question": raw.question or f"line {line}",
+                    "line": line,
+                    "reason": f"{source}:{line}: {raw}",
+                }
             )
             continue
         label = raw.name or f"line {line}"

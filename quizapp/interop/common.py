@@ -48,6 +48,8 @@ class InteropError(ValueError):
 class Refused(ValueError):
     """One question cannot be imported as Moodle would refuse it; the message says why."""
 
+    question: str | None = None  # its name, where the reader knows it
+
 
 @dataclass
 class RawAnswer:

@@ -164,7 +164,9 @@ def read(data: bytes, source: str, notices: list[str]) -> Iterator[tuple[int, Ra
             yield line, _question(el, line, category)
         except Refused as exc:
             name = (el.findtext("name/text") or "").strip()
-            yield line, Refused(f"question {name!r}: {exc}" if name else str(exc))
+            refused = Refused(f"question {name!r}: {exc}" if name else str(exc))
+            refused.question = name or None
+            yield line, refused
 
 
 # ---- writing -------------------------------------------------------------------------------------------
