@@ -303,3 +303,29 @@ def test_each_teach_click_is_one_script_run(klass, monkeypatch, reruns):
     with Session(engine) as s:
         assert s.get(Cohort, cid).archived_at is not None
     assert not at.exception and reruns == []
+
+
+def test_each_learner_click_on_assignments_is_one_script_run(klass, monkeypatch, reruns):
+    """Start, save, change, submit, back and resume act in callbacks on the Assignments page."""
+    engine, who, cid, a_id = klass
+    monkeypatch.setattr(common, "actor", lambda: who["ann"])
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/assignments.py").run()
+    _button(at, "Start attempt 1 of 3").click().run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith("0 of 3 answered") for c in at.caption)
+    # Saving with nothing picked: a word, nothing stored.
+    first = at.radio[0]
+    next(b for b in at.button if b.label == "Save answer" and b.form_id == first.form_id).click().run()
+    assert any(w.value == "Give an answer before saving." for w in at.warning)
+    first = at.radio[0]
+    first.set_value(first.options[0])
+    next(b for b in at.button if b.label == "Save answer" and b.form_id == first.form_id).click().run()
+    assert any(c.value.startswith("1 of 3 answered") for c in at.caption)
+    _button(at, "Back to my assignments").click().run()
+    _button(at, "Resume attempt 1").click().run()
+    assert any(c.value.startswith("1 of 3 answered") for c in at.caption)
+    next(c for c in at.checkbox if c.label.startswith("I have finished")).check().run()
+    _button(at, "Submit attempt").click().run()
+    assert at.success[0].value.startswith("Submitted. Score:")
+    assert not at.exception and reruns == []

@@ -1,6 +1,5 @@
 import hashlib
 import json
-import time
 from datetime import datetime
 
 import streamlit as st
@@ -24,7 +23,7 @@ from quizapp.grading import AnswerError
 from quizapp.identity import AccessDenied
 from quizapp.models import as_utc, utcnow
 from quizapp.questions import QuestionView
-from quizapp.ui.answering import answer_widget, shown_answer
+from quizapp.ui.answering import answer_from_state, answer_widget, shown_answer
 from quizapp.ui.common import NOT_SAVED, actor, plain, topic_title
 from quizapp.ui.tz import show
 
@@ -54,7 +53,7 @@ def _timer(deadline: datetime) -> None:
 
 
 def _flash() -> None:
-    """A message left by the run before a rerun (st.rerun drops what that run drew)."""
+    """A message left by a click's callback, shown by the run that follows it."""
     if "as_flash" in S:
         kind, text = S.pop("as_flash")
         getattr(st, kind)(text)
@@ -87,6 +86,10 @@ def _history(item: AssignmentStatus) -> None:
         st.markdown(f"Best score so far: **{item.best_score:.0%}**")
 
 
+# Every click below acts in a callback, before the script runs: the run it starts draws the result,
+# so one click is one script run (no st.rerun after a state change).
+
+
 def _open(me, attempt_id: int, number: int) -> None:  # type: ignore[no-untyped-def]
     """Resume one attempt; if its time ran out meanwhile, it is submitted and its result shown."""
     with write_session() as session:
@@ -94,7 +97,37 @@ def _open(me, attempt_id: int, number: int) -> None:  # type: ignore[no-untyped-
     if not running:
         S.as_flash = ("warning", f"Time ran out on attempt {number}: it was submitted as it stood.")
     S.as_attempt = attempt_id
-    st.rerun()
+
+
+def _begin(me, assignment_id: int) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with write_session() as session:
+            S.as_attempt = start_attempt(session=session, actor=me, assignment_id=assignment_id)
+    except (AssignmentError, AccessDenied) as exc:
+        S.as_flash = ("error", str(exc))
+
+
+def _back() -> None:
+    S.pop("as_attempt", None)
+
+
+def _save(me, attempt_id: int, q: QuestionView, key: str) -> None:  # type: ignore[no-untyped-def]
+    answer = answer_from_state(q, key)
+    if answer is None:
+        S.as_flash = ("warning", "Give an answer before saving.")
+        return
+    try:
+        with write_session() as session:
+            save_answer(session=session, actor=me, attempt_id=attempt_id, question_id=q.id, answer=answer)
+    except (TimeUp, AssignmentError, AnswerError) as exc:  # time up: the run that follows shows the result
+        S.as_flash = ("warning", str(exc))
+    except OperationalError:
+        S.as_flash = ("error", NOT_SAVED)
+
+
+def _hand_in(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
+    with write_session() as session:
+        submit_attempt(session=session, actor=me, attempt_id=attempt_id)
 
 
 def _start(me, item: AssignmentStatus) -> None:  # type: ignore[no-untyped-def]
@@ -109,13 +142,7 @@ def _start(me, item: AssignmentStatus) -> None:  # type: ignore[no-untyped-def]
     if item.time_limit_s:
         note += f" The {item.time_limit_s // 60} min timer starts at once."
     st.caption(note)
-    if st.button(label, key=f"start-{a.id}", type="primary"):
-        try:
-            with write_session() as session:
-                S.as_attempt = start_attempt(session=session, actor=me, assignment_id=a.id)
-            st.rerun()
-        except (AssignmentError, AccessDenied) as exc:
-            st.error(str(exc))
+    st.button(label, key=f"start-{a.id}", type="primary", on_click=_begin, args=(me, a.id))
 
 
 def _list(me) -> None:  # type: ignore[no-untyped-def]
@@ -147,8 +174,13 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
             _history(item)
             if item.open_attempt_id:
                 number = next(h.number for h in item.history if h.attempt_id == item.open_attempt_id)
-                if st.button(f"Resume attempt {number}", key=f"resume-{a.id}", type="primary"):
-                    _open(me, item.open_attempt_id, number)
+                st.button(
+                    f"Resume attempt {number}",
+                    key=f"resume-{a.id}",
+                    type="primary",
+                    on_click=_open,
+                    args=(me, item.open_attempt_id, number),
+                )
             elif item.can_start:
                 _start(me, item)
             if item.reason:
@@ -191,9 +223,7 @@ def _take(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
         return
     st.subheader(plain(view.assignment.title))
     _flash()
-    if st.button("Back to my assignments"):
-        S.pop("as_attempt", None)
-        st.rerun()
+    st.button("Back to my assignments", on_click=_back)
     if view.finished:
         _result(view)
         return
@@ -213,34 +243,17 @@ def _take(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
                     continue
             with st.form(f"as-{attempt_id}-{q.id}"):
                 # A key per saved answer: the form starts from what is saved, after a reload too.
-                answer = answer_widget(q, f"as-{attempt_id}-{q.id}-w{_digest(saved)}", initial=saved)
-                if st.form_submit_button("Save answer" if not got else "Change answer"):
-                    if answer is None:
-                        st.warning("Give an answer before saving.")
-                    else:
-                        try:
-                            with write_session() as session:
-                                save_answer(
-                                    session=session,
-                                    actor=me,
-                                    attempt_id=attempt_id,
-                                    question_id=q.id,
-                                    answer=answer,
-                                )
-                            st.rerun()
-                        except TimeUp as exc:
-                            st.warning(str(exc))
-                            time.sleep(0.5)
-                            st.rerun()
-                        except (AssignmentError, AnswerError) as exc:
-                            st.warning(str(exc))
-                        except OperationalError:
-                            st.error(NOT_SAVED)
+                key = f"as-{attempt_id}-{q.id}-w{_digest(saved)}"
+                answer_widget(q, key, initial=saved)
+                st.form_submit_button(
+                    "Save answer" if not got else "Change answer",
+                    on_click=_save,
+                    args=(me, attempt_id, q, key),
+                )
     confirm = st.checkbox("I have finished: hand in this attempt")
-    if st.button("Submit attempt", type="primary", disabled=not confirm):
-        with write_session() as session:
-            submit_attempt(session=session, actor=me, attempt_id=attempt_id)
-        st.rerun()
+    st.button(
+        "Submit attempt", type="primary", disabled=not confirm, on_click=_hand_in, args=(me, attempt_id)
+    )
 
 
 st.title("Assignments")
