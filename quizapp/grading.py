@@ -29,7 +29,10 @@ def parse_number(raw: Any) -> float:
     if isinstance(raw, bool):
         raise AnswerError("enter a number")
     if isinstance(raw, int | float):
-        value = float(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an int past float's range
+            raise AnswerError("enter a finite number") from None
     else:
         text = str(raw).strip().replace(",", "").replace("_", "").replace(" ", "")
         if not text:
@@ -103,6 +106,8 @@ def grade(data: dict, answer: Any) -> Grade:
     if t == "multi":
         if not isinstance(answer, list | tuple) or not answer:
             raise AnswerError("choose at least one option")
+        if not all(isinstance(c, str) for c in answer):
+            raise AnswerError("an option is not one of the choices")
         picked = set(answer)
         if not picked <= set(data["choices"]):
             raise AnswerError("an option is not one of the choices")
@@ -151,7 +156,10 @@ def grade(data: dict, answer: Any) -> Grade:
         if not isinstance(answer, dict) or not str(answer.get("text", "")).strip():
             raise AnswerError("write your answer before comparing it with the model answer")
         n = len(data["key_points"])
-        points = {int(i) for i in answer.get("points", [])}
+        ticked = answer.get("points", [])
+        if not isinstance(ticked, list | tuple) or not all(isinstance(i, int) for i in ticked):
+            raise AnswerError("key points are ticked by their numbers")
+        points = {int(i) for i in ticked}
         if not points <= set(range(n)):
             raise AnswerError("a ticked key point does not exist")
         score = len(points) / n
