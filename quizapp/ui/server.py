@@ -14,9 +14,11 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
+from quizapp.housekeeping import start_purging
 from quizapp.ui.health import health_routes
 from quizapp.web.device import DeviceCookieMiddleware
 from quizapp.web.routes import auth_routes
+from quizapp.web.security import FrameHeadersMiddleware, OriginCheckMiddleware
 
 
 @asynccontextmanager
@@ -31,7 +33,13 @@ async def _lifespan(_app: Any) -> AsyncIterator[None]:
         # The key-point model's library takes seconds to import; its weights (0.2 s) still load on
         # first use, on the pages that score answers.
         threading.Thread(target=_import_embeddings, name="quizapp-embeddings-import", daemon=True).start()
-    yield
+    # Expired anonymous browsers are purged every QUIZAPP_PURGE_EVERY seconds (quizapp/housekeeping.py).
+    stop_purging = start_purging()
+    try:
+        yield
+    finally:
+        if stop_purging is not None:
+            stop_purging.set()
 
 
 def _import_embeddings() -> None:
@@ -40,10 +48,16 @@ def _import_embeddings() -> None:
         import sentence_transformers  # noqa: F401
 
 
-# The middleware gives each browser that loads a page its anonymous device cookie (quizapp/web/device.py).
+# The middleware: framing headers on every response and the Origin check on the websocket and /auth/
+# posts (quizapp/web/security.py); each browser that loads a page gets its anonymous device cookie
+# (quizapp/web/device.py).
 app = st.App(
     Path(__file__).resolve().parent / "app.py",
     routes=[*auth_routes(), *health_routes()],
-    middleware=[Middleware(DeviceCookieMiddleware)],
+    middleware=[
+        Middleware(FrameHeadersMiddleware),
+        Middleware(OriginCheckMiddleware),
+        Middleware(DeviceCookieMiddleware),
+    ],
     lifespan=_lifespan,
 )
