@@ -1,6 +1,6 @@
-"""Issue 17 on the Teach page (AppTest): only the open tab is built, figures are built once per
-version of the data they draw, long tables send one page, user strings are escaped in figures and
-each click is one script run."""
+"""Issue 17 (AppTest): on the Teach page only the open tab is built, figures are built once per
+version of the data they draw, long tables send one page and user strings are escaped in figures;
+on Teach, Assignments and Account each click is one script run."""
 
 import json
 
@@ -18,6 +18,7 @@ from quizapp.db import write_session
 from quizapp.identity import Actor
 from quizapp.models import Assignment, AssignmentOverride, Cohort, User
 from quizapp.sample_data import make_sample_data
+from quizapp.sessions import sign_in
 from tests.ui.conftest import APP
 
 EVIL = '<a href="https://evil.example">x</a>'
@@ -329,3 +330,30 @@ def test_each_learner_click_on_assignments_is_one_script_run(klass, monkeypatch,
     _button(at, "Submit attempt").click().run()
     assert at.success[0].value.startswith("Submitted. Score:")
     assert not at.exception and reruns == []
+
+
+def test_account_password_change_is_one_script_run(klass, monkeypatch, reruns):
+    engine, who, cid, a_id = klass
+    monkeypatch.setattr(common, "actor", lambda: who["bob"])
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("views/account_settings.py").run()
+
+    def fill(old, new, again):
+        fields = {t.label: t for t in at.text_input}
+        fields["Current password"].set_value(old)
+        fields["New password (at least 10 characters)"].set_value(new)
+        fields["New password again"].set_value(again)
+        _button(at, "Change password").click().run()
+        assert not at.exception, at.exception
+
+    fill("a long enough password", "a fresh long password", "another long password")
+    assert at.error[0].value == "The two new passwords differ."
+    assert {t.label: t.value for t in at.text_input}["Current password"] == "a long enough password"  # kept
+    fill("not the password", "a fresh long password", "a fresh long password")
+    assert at.error and not at.success
+    fill("a long enough password", "a fresh long password", "a fresh long password")
+    assert any("password is changed" in s.value for s in at.success)
+    assert all(t.value == "" for t in at.text_input)  # a new, empty form
+    with write_session(engine) as s:
+        assert sign_in(session=s, username="bob", password="a fresh long password")
+    assert reruns == []
