@@ -71,8 +71,8 @@ def _field_errors(exc: ValidationError) -> dict[str, str]:
             head, sep, rest = msg.partition(": ")
             if sep and head.replace("_", "").isalpha() and head in QuestionSpec.model_fields:
                 name, msg = head, rest
-            elif msg.startswith("type "):
-                name = "type"
+            elif m := re.match(r"type '\w+' (?:needs|does not take) (\w+)", msg):
+                name = m.group(1)  # the first field missing or not taken
         if len(loc) > 1:
             msg = f"item {int(loc[1]) + 1}: {msg}" if loc[1].isdigit() else f"{'.'.join(loc[1:])}: {msg}"
         out.setdefault(name, msg)

@@ -61,6 +61,12 @@ if me.role in ("instructor", "admin"):
         st.Page(
             VIEWS / "attempt.py", title="Attempt review", icon=":material/fact_check:", url_path="attempt"
         ),
+        st.Page(
+            VIEWS / "my_questions.py",
+            title="My questions",
+            icon=":material/edit_note:",
+            url_path="my-questions",
+        ),
     ]
 if me.role == "admin":
     pages.setdefault("Teach", []).append(
@@ -71,6 +77,7 @@ if me.is_anonymous:
     pages["Learn"].append(gate_page("assignments", "Assignments", need="learner"))
 if me.role not in ("instructor", "admin"):
     pages["Learn"].append(gate_page("teach", "Cohorts and scores", need="instructor"))
+    pages["Learn"].append(gate_page("my-questions", "My questions", need="instructor"))
 page = st.navigation(pages)
 with st.sidebar:
     account_box()
