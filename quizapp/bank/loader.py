@@ -109,7 +109,15 @@ def load_file(path: Path, display: str | None = None) -> tuple[list[LoadedQuesti
             errors.append(BankError(name, line, "each question must be a mapping of fields"))
             continue
         keys = _key_lines(item)
-        data: Any = loader.construct_document(item)
+        try:
+            data: Any = loader.construct_document(item)
+        except yaml.YAMLError as exc:  # a tag SafeLoader refuses, an unhashable key, ...
+            problem = getattr(exc, "problem", None) or str(exc)
+            errors.append(BankError(name, line, f"not valid YAML: {problem}"))
+            continue
+        if not isinstance(data, dict):  # a tagged mapping such as !!set
+            errors.append(BankError(name, line, "each question must be a mapping of fields"))
+            continue
         label = f"question {data.get('id')!r}: " if isinstance(data.get("id"), str) else ""
         for key, key_line in _duplicate_keys(item):
             errors.append(BankError(name, key_line, f"{label}field {key!r} is given twice"))
