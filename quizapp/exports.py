@@ -9,7 +9,10 @@
 - items: question_id, n, facility, discrimination_index, flag (plus the assignment's title, last,
   since a question can sit in two assignments).
 Cells a person typed (usernames, titles) that start with = + - @ (or a tab / carriage return) get a
-leading apostrophe, so a spreadsheet shows them as text instead of running them as formulas.
+leading apostrophe, so a spreadsheet shows them as text instead of running them as formulas. Every
+text field is quoted (numbers are not), and inside a cell a ; or tab followed by one of those
+characters gets the apostrophe too, so a spreadsheet that splits lines on semicolons or tabs cannot
+cut a formula out of a cell (`a;=1+2` is written "a;'=1+2").
 """
 
 import csv
@@ -32,17 +35,31 @@ RESPONSES_HEADER = ["attempt_id", "username", "assignment", "question_id", "answ
 ITEMS_HEADER = ["question_id", "n", "facility", "discrimination_index", "flag", "assignment"]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+# A formula character after another program's separator (;, tab), quotes and spaces allowed between.
+_INNER_FORMULA = re.compile(r"([;\t][\s\"]*)(?=[=+\-@])")
+
+
+class Number(str):
+    """A number's text as given ("0.3333", "-0.5"): it is a number to the csv module (it has
+    __float__), so QUOTE_NONNUMERIC leaves it bare, and still the same text everywhere else."""
+
+    def __float__(self) -> float:
+        return float(str(self))
 
 
 def safe_cell(value: Any) -> Any:
     """A text cell a spreadsheet will not evaluate; numbers pass unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    if isinstance(value, str) and not isinstance(value, Number):
+        if value.startswith(_FORMULA_START):
+            value = "'" + value
+        if ";" in value or "\t" in value:
+            value = _INNER_FORMULA.sub(r"\1'", value)
     return value
 
 
 def _writer(out: TextIO) -> Any:
-    return csv.writer(out, lineterminator="\n")
+    # Every text field in quotes; numbers (int, float, Number) bare.
+    return csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
 
 
 def _csv(rows: Iterable[list[Any]]) -> str:
@@ -53,8 +70,8 @@ def _csv(rows: Iterable[list[Any]]) -> str:
     return buf.getvalue()
 
 
-def _score(x: float | None) -> str:
-    return "" if x is None else f"{x:.4f}"
+def _score(x: float | None) -> Any:
+    return "" if x is None else Number(f"{x:.4f}")
 
 
 # --- gradebook ---------------------------------------------------------------------------------
@@ -77,7 +94,7 @@ def _utc_text(column: Any, dialect: str) -> Any:
     return cast(column, String)
 
 
-def answer_text(answer: Any) -> str:
+def answer_text(answer: Any) -> Any:
     """A stored answer as a spreadsheet cell: a choice's text, several joined by "; ", True/False,
     the text as typed. A typed plain number (-0.5, 1e-3) stays a number; other text that a
     spreadsheet would run as a formula is neutralised."""
@@ -85,7 +102,10 @@ def answer_text(answer: Any) -> str:
         return ""
     parts = answer if isinstance(answer, list) else [answer]
     text = "; ".join(("True" if a else "False") if isinstance(a, bool) else str(a) for a in parts)
-    return text if _PLAIN_NUMBER.fullmatch(text) else safe_cell(text)
+    return Number(text) if _PLAIN_NUMBER.fullmatch(text) else safe_cell(text)
+
+
+_ZERO = Number("0.0000")
 
 
 def write_responses_csv(out: TextIO, *, session: Session, actor: Actor, cohort_id: int) -> int:
@@ -130,7 +150,7 @@ def write_responses_csv(out: TextIO, *, session: Session, actor: Actor, cohort_i
         if title not in safe:
             safe[title] = safe_cell(title)
         if raw is None:  # left blank
-            w.writerow([attempt_id, safe[username], safe[title], question_id, "", "0.0000", ""])
+            w.writerow([attempt_id, safe[username], safe[title], question_id, "", _ZERO, ""])
         else:
             if raw not in answers:
                 answers[raw] = answer_text(json.loads(raw))
@@ -141,7 +161,7 @@ def write_responses_csv(out: TextIO, *, session: Session, actor: Actor, cohort_i
                     safe[title],
                     question_id,
                     answers[raw],
-                    f"{score:.4f}",
+                    Number(f"{score:.4f}"),
                     f"{at[:10]}T{at[11:19]}Z",
                 ]
             )

@@ -105,3 +105,37 @@ def test_items_rows_and_json(klass):
     assert json.loads(exports.items_json(items)) == rows
     table = _rows(exports.items_csv(items))
     assert table[0] == exports.ITEMS_HEADER and len(table) == len(rows) + 1
+
+
+def _formula_in_any_split(text: str) -> list[str]:
+    """Cells that start a formula when the CSV is read with ; or tab as the separator."""
+    bad = []
+    for sep in (";", "\t"):
+        for line in text.splitlines():
+            for cell in line.split(sep):
+                if cell.strip().lstrip('"').lstrip().startswith(("=", "+", "-", "@")):
+                    bad.append(cell)
+    return bad
+
+
+def test_text_fields_are_quoted_so_no_separator_cuts_out_a_formula(klass):
+    """Issue 15, finding 7: every text field is quoted and numbers are not; a ; or tab inside a cell
+    followed by a formula character is neutralised, for spreadsheets that split on them."""
+    engine, p, cid, a, b = klass
+    with write_session(engine) as s:
+        s.exec(select(User).where(User.username == "ann")).one().username = "a;=1+2"
+        s.get(Assignment, a).title = 'Quiz; "=HYPERLINK(1)'
+        s.get(Assignment, b).title = "B\t@SUM(A1)"
+    with read_session(engine) as s:
+        book = stats.gradebook(session=s, actor=p["teach"], cohort_id=cid)
+        responses = exports.responses_csv(session=s, actor=p["teach"], cohort_id=cid)
+    grades = exports.gradebook_csv(book)
+    lines = grades.splitlines()
+    assert lines[0] == '"username","Quiz; ""\'=HYPERLINK(1)","B\t\'@SUM(A1)"'
+    assert lines[1] == '"a;\'=1+2",0.6667,""'  # a number is bare, text and blanks quoted
+    assert _rows(grades)[1][0] == "a;'=1+2"
+    assert _formula_in_any_split(grades) == [] and _formula_in_any_split(responses) == []
+    first = responses.splitlines()[1]
+    assert first.startswith(tuple("0123456789")) and ',"s-' in first  # attempt id bare, ids quoted
+    assert {r[1] for r in _rows(responses)[1:]} == {"a;'=1+2", "bob", "dan"}
+    assert exports.safe_cell("x; -1") == "x; '-1" and exports.safe_cell("a;b") == "a;b"
