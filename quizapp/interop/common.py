@@ -1,6 +1,7 @@
 """What the GIFT and Moodle XML readers share: the raw Moodle question both produce, Moodle's grade
 fractions, text formats made safe markdown, categories to topics and tags, and the mapping to our types."""
 
+import functools
 import hashlib
 import json
 import re
@@ -272,8 +273,11 @@ def plain_name(name: str) -> str | None:
 # ---- ids, tags and topics ----------------------------------------------------------------------------
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slugify(text: str, limit: int = 80) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    slug = _NOT_SLUG.sub("-", text.lower()).strip("-")
     return slug[:limit].rstrip("-")
 
 
@@ -283,7 +287,18 @@ def category_segments(path: str) -> list[str]:
     return [p for p in parts if p]
 
 
+@functools.lru_cache(maxsize=256)
+def _topic_and_tags(category: str | None) -> tuple[str | None, tuple[str, ...]]:
+    topic, tags = _read_category(category)
+    return topic, tuple(tags)
+
+
 def topic_and_tags(category: str | None) -> tuple[str | None, list[str]]:
+    topic, tags = _topic_and_tags(category)
+    return topic, list(tags)
+
+
+def _read_category(category: str | None) -> tuple[str | None, list[str]]:
     """$course$/top/Deep learning/CNN -> topic 'cnn' when the last segment names a topic; every other
     segment (less the context, 'top', 'Default for ...' and our own 'quizapp') becomes a tag."""
     if not category:
@@ -406,7 +421,8 @@ def build_question(
         explanation = NO_EXPLANATION
         notices.append(f"{where}: no general feedback; the explanation says so")
     tags: list[str] = []
-    for t in [*cat_tags, *(slugify(t) for t in raw.tags)]:
+    own = [t.strip() if re.fullmatch(r"[\w.+-]+", t.strip()) else slugify(t) for t in raw.tags]
+    for t in [*cat_tags, *own]:
         if t and t not in tags:
             tags.append(t)
     title = raw.name
