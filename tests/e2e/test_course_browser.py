@@ -5,6 +5,7 @@ assignment management with dates in the browser's time zone."""
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from quizapp.assignments import create_assignment, save_answer, start_attempt, submit_attempt
 from quizapp.auth import create_user
@@ -82,9 +83,13 @@ def test_attempt_review_item_shares_heatmap_and_paris_dates(browser, server, e2e
     for name in ("course-l0", "course-l1"):
         assert heat.locator(".ytick text", has_text=name).count() == 1
     heat.screenshot(path=str(_screens() / "course-heatmap-2.png"))
+    # Only the open tab is drawn: the item analysis and the assignment form are not in the page.
+    expect(page.get_by_text("What learners answered")).to_have_count(0)
+    expect(page.get_by_label("Title", exact=True)).to_have_count(0)
     # Item analysis: by text, the share of each choice, the key marked.
     page.get_by_role("tab", name="Item analysis").click()
     page.get_by_text("What learners answered").wait_for()
+    expect(page.locator(".js-plotly-plot")).to_have_count(0)  # the gradebook's charts are gone
     page.get_by_text("Which layer shrinks a feature map", exact=False).first.wait_for()
     page.locator("summary", has_text="Which layer shrinks").click()
     screenshot(page, "course-item-analysis")
