@@ -146,7 +146,7 @@ def _bank_rows(url: str) -> tuple:
     return rows
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(broken=st.lists(mutated_questions(), min_size=1, max_size=3))
 def test_a_broken_file_imports_nothing(synced_db, monkeypatch, tmp_path_factory, broken):
     """`quizapp init` with a folder holding a new valid file and a broken one changes nothing."""
