@@ -165,3 +165,48 @@ def grade(data: dict, answer: Any) -> Grade:
         score = len(points) / n
         return Grade(score, score >= 0.999, expected)
     raise AnswerError(f"unknown question type {t!r}")
+
+
+def answer_feedback(data: dict, answer: Any) -> list[str]:
+    """The per-answer feedback a question carries for this answer (imported from Moodle's `#` / <feedback>):
+    the picked options' own texts, the matched pattern's or numeric answer's, else the "*" text for any
+    other answer. Empty when the question has none or the answer cannot be read."""
+    feedback = data.get("feedback") or {}
+    if not feedback:
+        return []
+    t = data["type"]
+    try:
+        grade_ = grade(data, answer)
+    except AnswerError:
+        return []
+    key: str | None = None
+    if t == "single":
+        key = answer if answer in feedback else None
+    elif t == "multi":
+        texts = [feedback[c] for c in data["choices"] if c in set(answer) and c in feedback]
+        if texts:
+            return texts
+    elif t == "truefalse":
+        key = "true" if answer else "false"
+    elif t == "numeric":
+        value = parse_number(answer)
+        options = [
+            (data["answer"], data["tolerance"]),
+            *((a["answer"], a["tolerance"]) for a in data.get("alternatives") or []),
+        ]
+        for i, (target, tol) in enumerate(options):
+            if abs(value - float(target)) <= float(tol) + 1e-12:
+                key = str(i)
+                break
+    elif t == "short":
+        text = normalise_text(answer)
+        flags = 0 if data.get("case_sensitive") else re.IGNORECASE
+        credits = data.get("credits") or {}
+        matched = [p for p in data["answers"] if re.fullmatch(p, text, flags=flags)]
+        if matched:
+            key = max(matched, key=lambda p: float(credits.get(p, 1.0)))
+    if key is not None and key in feedback:
+        return [feedback[key]]
+    if "*" in feedback and not grade_.correct:
+        return [feedback["*"]]
+    return []

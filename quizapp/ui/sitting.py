@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from quizapp import review, sittings
 from quizapp.db import read_session, write_session
-from quizapp.grading import AnswerError
+from quizapp.grading import AnswerError, answer_feedback
 from quizapp.practice import submit_answer
 from quizapp.questions import QuestionView, get_question
 from quizapp.ui import common, keypoint_feedback
@@ -123,7 +123,7 @@ def _store(attempt_id: int, pos: int, question_id: str, answer) -> None:  # type
                 time_taken_ms=elapsed,
             )
     except AnswerError as exc:
-        _flash(str(exc).capitalize() + ".")
+        _flash(plain(str(exc).capitalize() + "."))
     except OperationalError:
         S["sit-error"] = common.NOT_SAVED
 
@@ -177,7 +177,7 @@ def _ask(sit: sittings.Sitting, q: QuestionView) -> None:
         for i, point in enumerate(q.data["key_points"]):
             st.checkbox(point, key=f"{key}-kp-{i}")
             if i in found.evidence:
-                st.caption(f"Found in your answer: “{found.evidence[i]}”")
+                st.caption(f"Found in your answer: “{plain(found.evidence[i])}”")
         st.form_submit_button(
             "Record my rating",
             type="primary",
@@ -218,6 +218,8 @@ def feedback(q: QuestionView, res: sittings.Answered) -> None:
             st.warning(f"Partly right ({res.score:.0%}). The full answer: {plain(res.expected)}")
         else:
             st.error(f"Not quite. The answer: {plain(res.expected)}")
+        for text in answer_feedback(q.data, res.answer):  # the question's own note on this answer
+            st.info(text, icon=":material/comment:")
     st.markdown("**Why**")
     st.markdown(q.explanation)
     demo_link(q.demo, q.demo_params)
@@ -264,7 +266,7 @@ def _on_rerate(response_id: int, name: str) -> None:
                 session=session, actor=common.actor(), response_id=response_id, rating=review.RATINGS[name]
             )
     except review.ReviewError as exc:
-        _flash(str(exc).capitalize() + ".")
+        _flash(plain(str(exc).capitalize() + "."))
 
 
 def _on_next(attempt_id: int, pos: int, mode: str, last: bool) -> None:

@@ -19,7 +19,7 @@ from quizapp.assignments import (
 )
 from quizapp.cohorts import CohortError, join_cohort
 from quizapp.db import write_session
-from quizapp.grading import AnswerError
+from quizapp.grading import AnswerError, answer_feedback
 from quizapp.identity import AccessDenied
 from quizapp.models import as_utc, utcnow
 from quizapp.questions import QuestionView
@@ -104,7 +104,7 @@ def _begin(me, assignment_id: int) -> None:  # type: ignore[no-untyped-def]
         with write_session() as session:
             S.as_attempt = start_attempt(session=session, actor=me, assignment_id=assignment_id)
     except (AssignmentError, AccessDenied) as exc:
-        S.as_flash = ("error", str(exc))
+        S.as_flash = ("error", plain(str(exc)))
 
 
 def _back() -> None:
@@ -120,7 +120,7 @@ def _save(me, attempt_id: int, q: QuestionView, key: str) -> None:  # type: igno
         with write_session() as session:
             save_answer(session=session, actor=me, attempt_id=attempt_id, question_id=q.id, answer=answer)
     except (TimeUp, AssignmentError, AnswerError) as exc:  # time up: the run that follows shows the result
-        S.as_flash = ("warning", str(exc))
+        S.as_flash = ("warning", plain(str(exc)))
     except OperationalError:
         S.as_flash = ("error", NOT_SAVED)
 
@@ -154,7 +154,7 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
                     cohort = join_cohort(session=session, actor=me, code=code)
                 st.success(f"You joined {plain(cohort.name)}.")
             except (CohortError, AccessDenied) as exc:
-                st.error(str(exc))
+                st.error(plain(str(exc)))
     with write_session() as session:  # a write: attempts whose time ran out are submitted first
         items = learner_assignments(session=session, actor=me)
     if not items:
@@ -184,7 +184,7 @@ def _list(me) -> None:  # type: ignore[no-untyped-def]
             elif item.can_start:
                 _start(me, item)
             if item.reason:
-                st.caption(f"Cannot start: {item.reason}.")
+                st.caption(f"Cannot start: {plain(item.reason)}.")
 
 
 def _result(view) -> None:  # type: ignore[no-untyped-def]
@@ -209,6 +209,8 @@ def _result(view) -> None:  # type: ignore[no-untyped-def]
         ):
             st.markdown(q.prompt)
             st.markdown(f"Your answer: {_saved(q, got['answer']) if got else '(none)'}")
+            for text in answer_feedback(q.data, got["answer"]) if got else []:
+                st.info(text, icon=":material/comment:")
             st.markdown("**Why**")
             st.markdown(q.explanation)
 
@@ -219,7 +221,7 @@ def _take(me, attempt_id: int) -> None:  # type: ignore[no-untyped-def]
             view = view_attempt(session=session, actor=me, attempt_id=attempt_id)
     except AccessDenied as exc:
         S.pop("as_attempt", None)
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     st.subheader(plain(view.assignment.title))
     _flash()
