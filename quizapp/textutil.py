@@ -26,10 +26,10 @@ def markdown_to_text(md: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark and then renders as
-# itself; escaping all of them also breaks GFM autolinks (https\:/\/x, www\.x), Streamlit's
-# :color[...] directives and $math$.
-_MD_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")
+# The ASCII punctuation that means something to CommonMark, GFM (tables, strikethrough, autolinks:
+# https\://x and www\.x no longer link), Streamlit (:color[...] directives, $math$) or HTML
+# (&entities;, <tags>); each renders as itself once backslash-escaped.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=])")
 
 
 def escape_markdown(text: object) -> str:

@@ -14,7 +14,7 @@ def test_escape_markdown_every_special_character():
     from quizapp.textutil import escape_markdown
 
     assert escape_markdown("[Sign in again](https://evil.example)") == (
-        r"\[Sign in again\]\(https\:\/\/evil\.example\)"
+        r"\[Sign in again\]\(https\://evil\.example\)"
     )
     assert escape_markdown("![x](https://evil.example/x.png)").startswith(r"\!\[x\]\(")
     assert escape_markdown("# title") == r"\# title"
@@ -24,7 +24,8 @@ def test_escape_markdown_every_special_character():
         r"a\*b\*\_c\_ \`x\` \$y\$ \~z\~ \<b\> \{k\} \|t\| \\"
     )
     assert escape_markdown(":red[x]") == r"\:red\[x\]"
-    assert escape_markdown("plain words 42") == "plain words 42"
+    assert escape_markdown("plain words, 42; 'quoted' \"too\"? 5%") == "plain words, 42; 'quoted' \"too\"? 5%"
+    assert escape_markdown("a@b.com &amp; ===") == r"a@b\.com \&amp; \=\=\="
     assert escape_markdown(None) == ""
     assert escape_markdown(3) == "3"
 

@@ -1,6 +1,5 @@
 """What every page needs: the acting identity, database sessions and small drawing helpers."""
 
-import re
 from pathlib import Path
 
 import streamlit as st
@@ -8,6 +7,7 @@ import streamlit as st
 from quizapp.bank.schema import TOPICS
 from quizapp.demo_links import demo_query
 from quizapp.identity import Actor
+from quizapp.textutil import escape_markdown
 
 VIEWS = Path(__file__).resolve().parent / "views"
 DEMOS_PAGE = VIEWS / "demos.py"
@@ -52,9 +52,7 @@ def demo_link(
     )
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$])")
-
-
 def plain(text: str) -> str:
-    """User-typed text (names, titles) made inert inside markdown: no links, emphasis or HTML."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """User-typed text (names, titles) made inert inside markdown: no links, emphasis or HTML
+    (quizapp.textutil.escape_markdown, the one helper for it)."""
+    return escape_markdown(text)

@@ -50,7 +50,7 @@ def _act(fn, done, kw) -> None:  # type: ignore[no-untyped-def]
         with write_session() as session:
             fn(session=session, **kw)
     except ERRORS as exc:
-        flash(str(exc), "error")
+        flash(plain(str(exc)), "error")
         return
     flash(done() if callable(done) else done)
 
@@ -82,7 +82,7 @@ def assignment_manager(me, cohort, a, members) -> None:  # type: ignore[no-untyp
         drawn = drawn_questions(session=session, actor=me, assignment_id=a.id)
         overrides = overrides_of(session=session, actor=me, assignment_id=a.id)
     st.markdown(f"**{plain(a.title)}** · {summary(a)}")
-    with st.expander(f"Manage {a.title} ({started} attempt(s) so far)"):
+    with st.expander(f"Manage {plain(a.title)} ({started} attempt(s) so far)"):
         tab_edit, tab_questions, tab_over = st.tabs(["Settings", f"Questions ({len(drawn)})", "Overrides"])
         with tab_questions:
             for k, q in enumerate(drawn, 1):

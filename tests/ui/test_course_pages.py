@@ -90,7 +90,7 @@ def test_attempt_review_page_shows_answers_keys_scores_and_times(klass, monkeypa
     at = _page(monkeypatch, who["teach"], "views/attempt.py", id=str(t))
     assert at.title[0].value == "ann: Week 1, attempt 1"
     shown = _text(at)
-    assert "Which layer shrinks" in shown and "**Their answer:** `Dropout`" in shown
+    assert "Which layer shrinks" in shown and "**Their answer:** Dropout" in shown
     assert "**Key:** `Max pooling`" in shown and "*(blank)*" in shown and "time on it 3 s" in shown
     assert "☑ Dropout" in shown and "☐ Max pooling ✓ (key)" in shown
     assert [m.value for m in at.metric][:2] == ["33%", "2 of 3"]

@@ -21,7 +21,7 @@ except (ValueError, AccessDenied):
     st.error("No attempt of yours to review here: open one from the gradebook or a learner's page.")
     st.stop()
 
-st.title(f"{rep.username}: {rep.assignment}, attempt {rep.number}")
+st.title(f"{plain(rep.username)}: {plain(rep.assignment)}, attempt {rep.number}")
 marks = []
 if rep.removed:
     marks.append("removed from the cohort")
@@ -65,7 +65,7 @@ for line in rep.lines:
                 st.markdown(f"{mark} {choice}{right}")
         st.markdown(
             f"{icon} **Their answer:** "
-            + ("*(blank)*" if line.answer is None else f"`{shown_answer(line.answer)}`")
+            + ("*(blank)*" if line.answer is None else plain(shown_answer(line.answer)))
             + f" · **Key:** `{line.key}` · **Score:** {verdict}"
         )
         if line.time_taken_ms is not None or line.answered_at is not None:

@@ -8,7 +8,7 @@ import streamlit as st
 from quizapp.db import read_session, write_session
 from quizapp.interview import mock
 from quizapp.questions import get_question
-from quizapp.textutil import markdown_to_text
+from quizapp.textutil import escape_markdown, markdown_to_text
 from quizapp.ui.common import actor, topic_title
 
 S = st.session_state
@@ -26,7 +26,7 @@ def _on_start(ids: list[str]) -> None:
         with write_session() as s:
             mock.start(session=s, actor=me, question_ids=ids[:n], seconds=minutes * 60)
     except mock.MockError as exc:
-        _flash(str(exc))
+        _flash(escape_markdown(exc))
 
 
 def _on_draft(attempt_id: int, qid: str, key: str) -> None:
@@ -35,7 +35,7 @@ def _on_draft(attempt_id: int, qid: str, key: str) -> None:
             if not mock.save_draft(session=s, actor=me, attempt_id=attempt_id, question_id=qid, text=S[key]):
                 _flash("Time was up for that question: it moved on with the draft saved before.")
     except mock.MockError as exc:
-        _flash(str(exc))
+        _flash(escape_markdown(exc))
 
 
 def _on_done(attempt_id: int, qid: str, key: str) -> None:
@@ -43,7 +43,7 @@ def _on_done(attempt_id: int, qid: str, key: str) -> None:
         with write_session() as s:
             mock.done(session=s, actor=me, attempt_id=attempt_id, question_id=qid, text=S.get(key, ""))
     except mock.MockError as exc:
-        _flash(str(exc))
+        _flash(escape_markdown(exc))
 
 
 def _on_confirm(attempt_id: int, items: list[mock.ReportItem]) -> None:
@@ -170,7 +170,7 @@ def _report(attempt_id: int, items: list[mock.ReportItem], editable: bool) -> No
                     st.markdown(f"{mark} {point}{srv}")
                 evidence = server.get("evidence", {}).get(str(i))
                 if evidence:
-                    st.caption(f"Found in your answer: “{evidence}”")
+                    st.caption(f"Found in your answer: “{escape_markdown(evidence)}”")
             if it.score is not None:
                 st.markdown(f"Score: **{it.score:.0%}**")
     if editable:

@@ -47,7 +47,7 @@ def _on_publish(qid: str, published: bool) -> None:
             oq.set_published(session=session, actor=me, question_id=qid, published=published)
         _flash(f"{'Published' if published else 'Unpublished'} {qid}.")
     except (AccessDenied, LookupError) as exc:
-        _flash(str(exc), "error")
+        _flash(plain(str(exc)), "error")
 
 
 def _on_active(qid: str, active: bool) -> None:
@@ -56,7 +56,7 @@ def _on_active(qid: str, active: bool) -> None:
             oq.set_active(session=session, actor=me, question_id=qid, active=active)
         _flash(f"{'Restored' if active else 'Deleted (retired)'} {qid}.")
     except (AccessDenied, LookupError) as exc:
-        _flash(str(exc), "error")
+        _flash(plain(str(exc)), "error")
 
 
 def _lines(items) -> str:  # type: ignore[no-untyped-def]
@@ -188,7 +188,7 @@ def _number(raw):  # type: ignore[no-untyped-def]
 def _errors_under(errors: dict[str, str], *names: str) -> None:
     for name in names:
         if name in errors:
-            st.error(f"{name}: {errors[name]}", icon=":material/error:")
+            st.error(plain(f"{name}: {errors[name]}"), icon=":material/error:")
 
 
 def _on_save(data: dict) -> None:
@@ -201,7 +201,7 @@ def _on_save(data: dict) -> None:
     except oq.SpecError as exc:
         S["mq-save-errors"] = exc.fields
     except (AccessDenied, LookupError) as exc:
-        _flash(str(exc), "error")
+        _flash(plain(str(exc)), "error")
 
 
 def _preview(data: dict) -> None:
@@ -275,7 +275,7 @@ def _write() -> None:
         if errors:
             st.markdown("**Fix these before saving:**")
             for name, message in errors.items():
-                st.error(f"{name or 'question'}: {message}", icon=":material/error:")
+                st.error(plain(f"{name or 'question'}: {message}"), icon=":material/error:")
         st.button(
             "Save changes" if editing else "Save question",
             type="primary",
@@ -319,7 +319,7 @@ def _import() -> None:
         return
     data = up.getvalue()
     if len(data) > MAX_UPLOAD_MB * 2**20:
-        st.error(f"{up.name} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
+        st.error(f"{plain(up.name)} is {len(data) / 2**20:.1f} MB; the limit is {MAX_UPLOAD_MB} MB.")
         return
     digest = hashlib.sha256(data).hexdigest()
     key = (digest, fmt, topic, encoding)
@@ -336,7 +336,7 @@ def _import() -> None:
                 dry_run=True,
             )
     except oq.OwnedQuestionError as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         return
     if report.refused:
         st.error(f"{len(report.refused)} question(s) refused: nothing can be imported from this file.")
@@ -388,7 +388,7 @@ def _import() -> None:
             S["mq-imported"] = key
             st.rerun()
         except oq.OwnedQuestionError as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
 
 
 # ---------------------------------------------------------------- download

@@ -2,6 +2,7 @@ import streamlit as st
 
 from quizapp import review, sittings
 from quizapp.db import read_session, write_session
+from quizapp.textutil import escape_markdown
 from quizapp.ui import sitting
 from quizapp.ui.common import actor
 
@@ -104,7 +105,7 @@ def _settings() -> None:
                             desired_retention=keep,
                         )
                 except review.SettingsError as exc:
-                    st.error(str(exc).capitalize() + ".")
+                    st.error(escape_markdown(str(exc).capitalize() + "."))
                 else:
                     S["review-flash"] = "Settings saved."
                     st.rerun()
