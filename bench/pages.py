@@ -1,13 +1,16 @@
 """Page and click times in Chromium against Streamlit's own floor, and server memory over many reruns.
 
-Usage: python bench/pages.py [--runs 7] [--reruns 1000] [--modes prod,dev]
+Usage: python bench/pages.py [--runs 7] [--reruns 1000] [--modes prod,dev,alltabs]
 Starts, on free ports with one temporary SQLite database (questions/ plus a 40-learner sample
 cohort): the app as `quizapp serve` runs it (prod: no forced GC after each run, no file watching),
-the app with Streamlit's defaults (`quizapp serve --dev`), and a bare one-chart Streamlit page (the
-floor). Drives Debian's chromium (Playwright, headless) on the warm servers and prints, per page and
+the app with Streamlit's defaults (`quizapp serve --dev`), the prod app with Teach drawing all four
+tabs on every run as it did before issue 17 (alltabs: QUIZAPP_TEACH_ALL_TABS=1; only Teach is
+measured there), and a bare one-chart Streamlit page (the floor). Drives Debian's chromium (Playwright, headless) on the warm servers and prints, per page and
 per action, the median and max over --runs runs and the ratio to the floor's page load (pages) or the
 floor's in-app click (actions). Ready means: the script state is notRunning, no skeleton is left, the
 page's own content is present and every plotly chart on it has drawn its SVG.
+Demo runs (dropout, 100 steps): the first in the fresh server process, a second with another seed
+(both train), and a cached one (the first's seed again: the stored result).
 Then, on the prod server: its RSS after 100 and after --reruns reruns of one page, and after a few
 demo runs (the target is growth within 10%).
 """
@@ -225,6 +228,49 @@ def _floor_click(context, base: str, runs: int) -> list[float]:  # type: ignore[
     return out[1:]
 
 
+def _teach_switch(context, base: str, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+    """Gradebook -> Item analysis: a rerun that draws the item analysis (lazy tabs), or a switch in
+    the browser (every tab drawn already)."""
+    page = context.new_page()
+    page.goto(f"{base}/teach")
+    _ready(page, "Completion")
+    out = []
+    for _ in range(runs + 1):
+        t = time.perf_counter()
+        page.get_by_role("tab", name="Item analysis").click()
+        page.get_by_text("What learners answered").wait_for(timeout=60_000)
+        _ready(page)
+        out.append(time.perf_counter() - t)
+        page.get_by_role("tab", name="Gradebook").click()
+        page.get_by_text("Completion").first.wait_for(timeout=60_000)
+        _ready(page)
+    page.close()
+    return out[1:]
+
+
+def _demo_run(context, base: str, seed: int) -> float:  # type: ignore[no-untyped-def]
+    page = context.new_page()
+    page.goto(f"{base}/demos?demo=dropout&steps=100&seed={seed}")
+    _ready(page, "Run")
+    t = time.perf_counter()
+    page.get_by_role("button", name="Run").click()
+    page.get_by_text("Done", exact=True).wait_for(timeout=180_000)
+    _ready(page)
+    took = time.perf_counter() - t
+    page.close()
+    return took
+
+
+def _demo_runs(context, base: str, runs: int) -> list[float]:  # type: ignore[no-untyped-def]
+    first = _demo_run(context, base, 1)
+    second = _demo_run(context, base, 2)
+    print(
+        f"  {'demo run: first / second':34s} {first * 1000:7.0f} ms / {second * 1000:.0f} ms"
+        f"   first/second {first / second:5.2f} (target <= 1.2)"
+    )
+    return [_demo_run(context, base, 1) for _ in range(runs)]
+
+
 def _row(label: str, samples: list[float], floor: float) -> str:
     med = statistics.median(samples)
     return f"  {label:34s} median {med * 1000:7.0f} ms   max {max(samples) * 1000:7.0f} ms   x floor {med / floor:5.2f}"
@@ -263,11 +309,22 @@ def _rerun_memory(base: str, pid: int, reruns: int, browser) -> None:  # type: i
     )
 
 
+def _teach(browser, base: str, teacher: str, runs: int, floor_load: float, floor_click: float) -> None:  # type: ignore[no-untyped-def]
+    inst = browser.new_context(viewport={"width": 1280, "height": 900})
+    _sign_in(inst, base, teacher)
+    samples = _times(lambda: _load(inst, base + "/teach", "Completion"), runs)
+    print(_row("Teach, 40 learners, load", samples, floor_load))
+    print(_row("Teach: open Item analysis", _teach_switch(inst, base, runs), floor_click))
+    inst.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--reruns", type=int, default=1000)
-    ap.add_argument("--modes", default="prod,dev", help="which app servers to measure: prod, dev or both")
+    ap.add_argument(
+        "--modes", default="prod,dev,alltabs", help="which app servers to measure: prod, dev, alltabs"
+    )
     ap.add_argument(
         "--questions", default=str(ROOT / "questions"), help="question folder (default questions/)"
     )
@@ -285,7 +342,8 @@ def main() -> None:
         modes = [m for m in args.modes.split(",") if m]
         for mode in modes:
             cmd = [str(BIN / "quizapp"), "serve", *(["--dev"] if mode == "dev" else [])]
-            procs[mode] = _start(cmd, {**env, "QUIZAPP_DEV": ""})
+            every = "1" if mode == "alltabs" else ""
+            procs[mode] = _start(cmd, {**env, "QUIZAPP_DEV": "", "QUIZAPP_TEACH_ALL_TABS": every})
         time.sleep(5)  # let the servers' start-up work (demo warm-up) finish
         try:
             with sync_playwright() as pw:
@@ -304,6 +362,9 @@ def main() -> None:
                 for mode in modes:
                     base = procs[mode][1]
                     print(f"app ({mode}):")
+                    if mode == "alltabs":  # Teach only: every tab drawn on every run
+                        _teach(browser, base, teacher, args.runs, floor_load, floor_click)
+                        continue
                     anon = browser.new_context(viewport={"width": 1280, "height": 900})
                     pages = [
                         ("Home", "/", "Prepare for deep-learning interviews"),
@@ -317,6 +378,8 @@ def main() -> None:
                             lambda b=base, p=path, c=content, x=anon: _load(x, b + p, c), args.runs
                         )
                         print(_row(f"{label} load", samples, floor_load))
+                    cached = _demo_runs(anon, base, args.runs)
+                    print(_row("Demo run (cached result)", cached, floor_click))
                     submit, nxt = _practice_clicks(anon, base, args.runs)
                     print(_row("Submit -> feedback", submit, floor_click))
                     print(_row("Next question", nxt, floor_click))
@@ -332,11 +395,7 @@ def main() -> None:
                     )
                     print(_row("Assignments (learner) load", samples, floor_load))
                     learner.close()
-                    inst = browser.new_context(viewport={"width": 1280, "height": 900})
-                    _sign_in(inst, base, teacher)
-                    samples = _times(lambda b=base, x=inst: _load(x, b + "/teach", "Cohorts"), args.runs)
-                    print(_row("Teach, 40 learners, load", samples, floor_load))
-                    inst.close()
+                    _teach(browser, base, teacher, args.runs, floor_load, floor_click)
                 if "prod" in modes and args.reruns:
                     _rerun_memory(procs["prod"][1], procs["prod"][0].pid, args.reruns, browser)
                 browser.close()
