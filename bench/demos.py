@@ -1,9 +1,11 @@
 """Time every available demo's default run, and what batching variants buys.
 
     python bench/demos.py [--threads 2] [--slugs dropout vanishing-gradients] [--device cpu|cuda|auto]
-                          [--repeat 1] [--no-batching]
+                          [--repeat 1] [--no-batching] [--calibrate]
 
-For each demo: the default run's wall time and the time to its first progress call (the first run in
+For each demo: the default run's wall time, CPU time, the cost model's prediction (demos/cost.py;
+--calibrate rewrites demos/cost_model.json from the CPU times measured) and the time to its first
+progress call (the first run in
 the process pays torch's warm-up, so one tiny untimed run goes first). For vanishing-gradients,
 also: sigmoid, tanh and relu compared in one batched run of the demo, against the same three trained
 one after another (target: batched / one-by-one <= 0.5), two ways:
@@ -29,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from demos import registry, runtime  # noqa: E402
+from demos import cost, registry, runtime  # noqa: E402
 from demos import vanishing_gradients as vg  # noqa: E402
 from demos._data import circles_split  # noqa: E402
 from demos._nn import ACTIVATIONS, cpu_generator, init_weight_  # noqa: E402
@@ -76,10 +78,27 @@ def bench_defaults(slugs: list[str], device: str, repeat: int) -> list[tuple[str
                 walls.append(w)
                 firsts.append(f)
                 cpus.append(c)
-            rows.append((slug, f"{min(walls):7.2f}", f"{min(cpus):7.2f}", f"{min(firsts):7.3f}", ""))
+            predicted = f"{cost.predicted_seconds(slug):7.2f}"
+            rows.append(
+                (slug, f"{min(walls):7.2f}", f"{min(cpus):7.2f}", predicted, f"{min(firsts):7.3f}", "")
+            )
         except Exception as e:  # noqa: BLE001 - a broken demo must not stop the table
-            rows.append((slug, "      -", "      -", "      -", f"{type(e).__name__}: {e}"[:60]))
+            rows.append((slug, "      -", "      -", "      -", "      -", f"{type(e).__name__}: {e}"[:60]))
     return rows
+
+
+def _calibrate(rows) -> None:
+    """The cost model's scale: each demo's default run, in CPU seconds (about its wall time on an idle
+    core), kept with the demo's exponent overrides."""
+    import json
+
+    table = json.loads(cost.MODEL_FILE.read_text()) if cost.MODEL_FILE.exists() else {}
+    for slug, _wall, cpu, *_ in rows:
+        if cpu.strip() != "-":
+            table.setdefault(slug, {})["default_s"] = round(max(float(cpu), 0.01), 2)
+    cost.MODEL_FILE.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
+    cost.reload()
+    print(f"calibrated {cost.MODEL_FILE}")
 
 
 def plain_loop(act: str, device: str, seed: int = 0) -> float:
@@ -318,6 +337,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-batching", action="store_true", help="skip the batched-against-one-by-one comparison"
     )
     ap.add_argument("--no-serving", action="store_true", help="skip overshoot, stored answers and workers")
+    ap.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="write each timed demo's default CPU seconds to demos/cost_model.json (the cost model's scale)",
+    )
     args = ap.parse_args(argv)
 
     runtime.configure_threads(args.threads, force=True)
@@ -340,7 +364,9 @@ def main(argv: list[str] | None = None) -> int:
         name = torch.cuda.get_device_name() if device.startswith("cuda") else "cpu"
         print(f"\n== device {device} ({name})")
         rows = bench_defaults(slugs, device, args.repeat)
-        print(_table(rows, ("demo", "wall_s", "cpu_s", "first_progress_s", "note")))
+        print(_table(rows, ("demo", "wall_s", "cpu_s", "predicted_s", "first_progress_s", "note")))
+        if args.calibrate and device == "cpu":
+            _calibrate(rows)
         if not args.no_batching and "vanishing-gradients" in slugs:
             print(
                 f"\nvanishing-gradients, {', '.join(BATCH_ACTS)}: one batched run against each alone in turn"

@@ -85,11 +85,6 @@ class BudgetExceeded(RunStopped):
         self.partial = partial
         super().__init__("budget")
 
-        # ------------------------------------------------------------------------------------------- devices
-        self.elapsed_s = elapsed_s
-        self.partial = partial
-        super().__init__(f"stopped after {elapsed_s:.1f} s: the time budget is {budget_s:g} s")
-
 
 # ------------------------------------------------------------------------------------------- devices
 
