@@ -76,6 +76,9 @@ class Store(Protocol):
     def failures(self, key: str, now: float) -> tuple[int, float]:
         """(failures, time of the last) for a key; (0, 0.0) when none."""
 
+    def unfail(self, key: str, now: float) -> None:
+        """Take back one failure (never below 0); the time of the last stays."""
+
     def clear(self, key_prefix: str) -> int:
         """Drop every key starting with `key_prefix`; how many went."""
 
@@ -123,6 +126,12 @@ class MemoryStore:
             row = self._get(key, now)
             return (row[0], row[1]) if row else (0, 0.0)
 
+    def unfail(self, key: str, now: float) -> None:
+        with self._lock:
+            row = self._get(key, now)
+            if row is not None:
+                self._data[key] = (max(0, row[0] - 1), row[1], row[2])
+
     def clear(self, key_prefix: str) -> int:
         with self._lock:
             gone = [k for k in self._data if k.startswith(key_prefix)]
@@ -158,6 +167,11 @@ class RedisStore:
         if not got or got[0] is None:
             return 0, 0.0
         return int(got[0]), float(got[1] or 0.0)
+
+    def unfail(self, key: str, now: float) -> None:
+        k = _PREFIX + key
+        if self.r.hincrby(k, "n", -1) < 0:
+            self.r.hset(k, "n", 0)
 
     def clear(self, key_prefix: str) -> int:
         keys = list(self.r.scan_iter(match=_PREFIX + key_prefix + "*", count=500))
@@ -207,12 +221,17 @@ class Throttle:
         return max(waits)
 
     def failed(self, username: str, address: str) -> None:
+        """Count a miss. The routes call it BEFORE checking the password (and `succeeded` takes it
+        back), so concurrent guesses see each other and cannot all slip past the delay."""
         now, ttl = self.clock(), self.limits.forget_after + self.limits.max_delay
         self.store.fail(f"fail:{_name(username)}:{_addr(address)}", ttl, now)
         self.store.fail(f"addr:{_addr(address)}", ttl, now)
 
     def succeeded(self, username: str, address: str) -> None:
+        """A right password: the name's count from this address goes, and the address gets back
+        the miss `failed` counted for this try."""
         self.store.clear(f"fail:{_name(username)}:{_addr(address)}")
+        self.store.unfail(f"addr:{_addr(address)}", self.clock())
 
     def clear(self, username: str) -> int:
         """Drop a name's failure counts from every address (an admin's unlock); how many went."""

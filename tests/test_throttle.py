@@ -130,3 +130,14 @@ def test_the_memory_store_stays_bounded():
     for i in range(1000):
         t.failed("x", f"10.0.{i // 256}.{i % 256}")
     assert len(store._data) <= 101
+
+
+def test_a_success_takes_back_its_address_miss(store, names):
+    """The routes count a try as a miss before checking it; a right password takes it back, so many
+    people signing in behind one address (a school's NAT) never add up to the per-address limit."""
+    user, here, _ = names
+    t = Throttle(store, Limits(free_failures=5, address_free_failures=3), Clock())
+    for i in range(10):
+        t.failed(f"{user}{i}", here)
+        t.succeeded(f"{user}{i}", here)
+    assert t.wait(f"{user}-new", here) == 0

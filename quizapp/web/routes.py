@@ -360,12 +360,13 @@ class _AuthPages:
             error = f"Too many failed sign-ins for this name. Wait {_wait_text(wait)} and try again."
             body = _signin_body(csrf=csrf, username=username, error=error, next_path=next_path)
             return _too_many(request, "Sign in", body, csrf, wait)
+        # Counted as a miss before the check, so concurrent guesses see each other; a success takes it back.
+        self.throttle.failed(username, address)
         try:
             token, adopted = await run_in_threadpool(
                 self._sign_in, username, password, current, _device(request)
             )
         except sessions.SignInError as exc:
-            self.throttle.failed(username, address)
             body = _signin_body(csrf=csrf, username=username, error=str(exc), next_path=next_path)
             return _form_page(request, "Sign in", body, csrf, status=400)
         self.throttle.succeeded(username, address)

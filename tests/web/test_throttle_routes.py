@@ -206,3 +206,20 @@ def test_the_device_cookie_is_secure_behind_a_trusted_tls_proxy(monkeypatch):
     assert not secure()
     monkeypatch.setenv("QUIZAPP_TRUSTED_PROXIES", "10.0.0.2")
     assert secure()
+
+
+def test_guesses_in_flight_count_at_once(app, throttle, monkeypatch):
+    """While a wrong guess is being hashed it already counts, so a burst of concurrent guesses
+    cannot all pass the delay check before any of them has failed."""
+    seen = []
+    real = sessions.verify_password
+
+    def slow(stored, password):
+        seen.append(throttle.wait("alice", "203.0.113.77"))  # what a concurrent sixth try would see
+        return real(stored, password)
+
+    monkeypatch.setattr(sessions, "verify_password", slow)
+    c = _client(app, "203.0.113.77")
+    for _ in range(5):
+        assert _post(c, username="alice", password="guess").status_code == 400
+    assert seen[:4] == [0, 0, 0, 0] and seen[4] == pytest.approx(1)
