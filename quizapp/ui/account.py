@@ -15,6 +15,7 @@ import streamlit as st
 from quizapp import devices, sessions
 from quizapp.db import read_session, write_session
 from quizapp.identity import Actor
+from quizapp.textutil import escape_markdown
 from quizapp.web.device import DEVICE_COOKIE, device_token
 from quizapp.web.routes import ADOPTED_PARAM, SESSION_COOKIE
 
@@ -102,9 +103,8 @@ def account_box() -> None:
     _adoption_notice(account)
     with st.sidebar:
         if account is not None:
-            name = escape(account.username)
-            role = escape(account.actor.role)
-            st.markdown(f"Signed in as <strong>{name}</strong> ({role})", unsafe_allow_html=True)
+            name = escape_markdown(account.username)
+            st.markdown(f"Signed in as **{name}** ({escape_markdown(account.actor.role)})")
             _link("/auth/signout", "Sign out")
         else:
             _link(_auth_link("/auth/signin"), "Sign in")
