@@ -5,6 +5,8 @@ app reads the cookie back through st.context.cookies. Every form is protected tw
 cross-site posts: a double-submit token (cookie + hidden field) and a same-origin Origin/Referer check.
 Signing in or up adopts the anonymous progress of the browser's device cookie (quizapp/devices.py) in
 the same transaction, gives the browser a new device token, and returns to `next` with `adopted=N`.
+Sign-in and sign-up posts spend the client address's budget and sign-in tries are slowed per
+(name, address) by quizapp/throttle.py: past either, a 429 with Retry-After, before any hashing.
 """
 
 import base64
