@@ -77,6 +77,18 @@ def client_address(request: Any) -> str:
     return hops[0] if hops else peer
 
 
+def served_hosts(request: Any) -> list[str]:
+    """The host[:port] the browser addressed: the Host header, and `X-Forwarded-Host` when a trusted
+    proxy wrote it (a proxy that passes requests on under its own Host)."""
+    scope = _scope(request)
+    hosts = [h.strip() for h in _header(scope, b"host")[:1] if h.strip()]
+    if _is_trusted(_peer(scope), trusted_proxies()):
+        forwarded = _header(scope, b"x-forwarded-host")
+        if forwarded and forwarded[0].split(",")[0].strip():
+            hosts.append(forwarded[0].split(",")[0].strip())
+    return hosts
+
+
 def cookie_secure_forced() -> bool:
     return os.environ.get("QUIZAPP_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes", "on")
 

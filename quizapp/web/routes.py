@@ -29,7 +29,7 @@ from quizapp import devices, sessions
 from quizapp.auth import AccountError
 from quizapp.db import read_session, write_session
 from quizapp.throttle import Throttle, get_throttle
-from quizapp.web.client import client_address, is_https
+from quizapp.web.client import client_address, is_https, served_hosts
 from quizapp.web.device import DEVICE_COOKIE, device_token, set_device_cookie
 from quizapp.web.security import origin_allowed
 
@@ -96,7 +96,7 @@ def same_origin(request: Request) -> bool:
         source = request.headers.get("referer")
     if not source:
         return False
-    return origin_allowed(source, request.headers.get("host", ""))
+    return origin_allowed(source, served_hosts(request))
 
 
 def _is_https(request: Request) -> bool:

@@ -20,6 +20,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from quizapp.web.client import served_hosts
+
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
 
@@ -96,19 +98,19 @@ def public_origins() -> frozenset[str]:
     return _parse_public(os.environ.get("QUIZAPP_PUBLIC_ORIGIN", ""))
 
 
-def origin_allowed(origin: str, host: str) -> bool:
+def origin_allowed(origin: str, host: str | list[str]) -> bool:
     """Whether a browser's Origin (or Referer) is one of the public origins; with none configured,
-    whether it names the host and port the request was sent to (the scheme may differ behind a TLS
-    proxy)."""
+    whether it names the host and port the request was sent to (`host`: the Host header, or every
+    name the request was addressed by; the scheme may differ behind a TLS proxy)."""
     got = _origin(origin)
     if got is None:
         return False
     configured = public_origins()
     if configured:
         return got in configured
-    if not host:
-        return False
-    return urlsplit(origin.strip()).netloc.lower() == host.strip().lower()
+    hosts = [host] if isinstance(host, str) else host
+    netloc = urlsplit(origin.strip()).netloc.lower()
+    return any(h and netloc == h.strip().lower() for h in hosts)
 
 
 def _headers(scope: Mapping[str, Any]) -> dict[bytes, str]:
@@ -131,7 +133,7 @@ class OriginCheckMiddleware:
             origin = headers.get(b"origin")
             if kind == "http" and (not origin or origin == "null"):
                 origin = headers.get(b"referer")  # the /auth/ forms' own check needs one of the two
-            if origin is not None and not origin_allowed(origin, headers.get(b"host", "")):
+            if origin is not None and not origin_allowed(origin, served_hosts(scope)):
                 if kind == "websocket":
                     await send({"type": "websocket.close", "code": 1008})  # before accept: HTTP 403
                     return

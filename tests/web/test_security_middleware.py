@@ -98,3 +98,13 @@ def test_auth_posts_from_another_origin_are_refused(client, monkeypatch):
     assert client.post("/auth/signin", headers={"Origin": "http://quiz.test:8501"}).status_code == 200
     assert client.post("/auth/signin", headers={"Origin": "http://localhost:9999"}).status_code == 403
     assert client.get("/auth/signin", headers={"Origin": "http://localhost:9999"}).status_code == 200
+
+
+def test_a_trusted_proxy_may_name_the_host_the_browser_used(client, monkeypatch):
+    """A proxy that passes requests on under its own Host sends X-Forwarded-Host; it counts only from
+    a proxy listed in QUIZAPP_TRUSTED_PROXIES (the test client's peer is 'testclient')."""
+    monkeypatch.delenv("QUIZAPP_PUBLIC_ORIGIN", raising=False)
+    headers = {"Origin": "https://quiz.example.org", "X-Forwarded-Host": "quiz.example.org"}
+    assert client.post("/auth/signin", headers=headers).status_code == 403
+    monkeypatch.setattr("quizapp.web.client._is_trusted", lambda address, proxies: address == "testclient")
+    assert client.post("/auth/signin", headers=headers).status_code == 200
