@@ -16,6 +16,8 @@ State lives in memory (one server process) or, when QUIZAPP_REDIS_URL is set, in
 every process, and cleared by `quizapp user unlock` from the command line). The clock is injectable.
 """
 
+import functools
+import logging
 import math
 import os
 import threading
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 _PREFIX = "quizapp:throttle:"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,24 @@ def _addr(address: str) -> str:
     return address.encode("utf-8", "replace").hex()
 
 
+def _open_on_error(default: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A store that cannot be reached (Redis restarting) must not take sign-in down with it: the
+    check is skipped, with a warning in the log, and the request goes on as if unthrottled."""
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(fn)
+        def inner(self: "Throttle", *args: Any) -> Any:
+            try:
+                return fn(self, *args)
+            except Exception:
+                log.warning("sign-in throttle store unavailable; %s skipped", fn.__name__, exc_info=True)
+                return default
+
+        return inner
+
+    return wrap
+
+
 class Throttle:
     def __init__(
         self, store: Store | None = None, limits: Limits | None = None, clock: Callable[[], float] = time.time
@@ -200,6 +221,7 @@ class Throttle:
             return 0.0
         return min(self.limits.max_delay, 2.0 ** min(failures - free, 60))
 
+    @_open_on_error(0.0)
     def spend(self, form: str, address: str) -> float:
         """Spend one unit of the address's budget for a form ('signin', 'signup'): 0 when allowed,
         else the seconds until the window ends (the Retry-After)."""
@@ -208,6 +230,7 @@ class Throttle:
         n = self.store.count(f"budget:{form}:{_addr(address)}:{int(start)}", window, now)
         return 0.0 if n <= self.limits.budget else max(0.001, start + window - now)
 
+    @_open_on_error(0.0)
     def wait(self, username: str, address: str) -> float:
         """Seconds before a sign-in for this name from this address may be checked; 0: go ahead."""
         now = self.clock()
@@ -220,6 +243,7 @@ class Throttle:
             waits.append(last + self._delay(n, free) - now if n >= free else 0.0)
         return max(waits)
 
+    @_open_on_error(None)
     def failed(self, username: str, address: str) -> None:
         """Count a miss. The routes call it BEFORE checking the password (and `succeeded` takes it
         back), so concurrent guesses see each other and cannot all slip past the delay."""
@@ -227,6 +251,7 @@ class Throttle:
         self.store.fail(f"fail:{_name(username)}:{_addr(address)}", ttl, now)
         self.store.fail(f"addr:{_addr(address)}", ttl, now)
 
+    @_open_on_error(None)
     def succeeded(self, username: str, address: str) -> None:
         """A right password: the name's count from this address goes, and the address gets back
         the miss `failed` counted for this try."""

@@ -141,3 +141,19 @@ def test_a_success_takes_back_its_address_miss(store, names):
         t.failed(f"{user}{i}", here)
         t.succeeded(f"{user}{i}", here)
     assert t.wait(f"{user}-new", here) == 0
+
+
+def test_an_unreachable_store_does_not_stop_sign_in(caplog):
+    """Redis away: the checks are skipped with a warning, never an error page for everyone; an admin's
+    clear still reports the failure."""
+    import redis
+
+    t = Throttle(
+        RedisStore(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2)), Limits(), Clock()
+    )
+    assert t.spend("signin", "10.0.0.1") == 0 and t.wait("ann", "10.0.0.1") == 0
+    t.failed("ann", "10.0.0.1")
+    t.succeeded("ann", "10.0.0.1")
+    assert "throttle store unavailable" in caplog.text
+    with pytest.raises(redis.exceptions.ConnectionError):
+        t.clear("ann")
