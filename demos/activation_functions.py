@@ -70,7 +70,7 @@ class Params(DemoParams):
         16, ge=2, le=128, description="Units in each of the two hidden layers.", title="Hidden width (units)"
     )
     steps: int = Field(
-        300, ge=10, le=3000, description="Full-batch Adam steps for the comparison on circles.", title="Steps"
+        200, ge=10, le=3000, description="Full-batch Adam steps for the comparison on circles.", title="Steps"
     )
     lr: float = Field(
         0.02,

@@ -45,7 +45,7 @@ class Params(DemoParams):
         title="Training-set sizes (examples)",
     )
     steps: int = Field(
-        300, ge=20, le=3000, description="Training steps for the MLP and the CNN", title="Steps"
+        220, ge=20, le=3000, description="Training steps for the MLP and the CNN", title="Steps"
     )
     batch_size: int = Field(
         32, ge=8, le=256, description="Minibatch size for the MLP and the CNN", title="Batch size (examples)"
@@ -63,7 +63,7 @@ class Params(DemoParams):
         description="Channels of the CNN's first convolution (doubled in the second)",
         title="CNN channels",
     )
-    trees: int = Field(30, ge=5, le=500, description="Trees in the random forest", title="Trees")
+    trees: int = Field(20, ge=5, le=500, description="Trees in the random forest", title="Trees")
 
     @field_validator("sizes")
     @classmethod

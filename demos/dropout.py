@@ -56,7 +56,7 @@ class Params(DemoParams):
         description="Units in each of the two hidden layers.",
         title="Hidden width (units)",
     )
-    steps: int = Field(300, ge=10, le=5000, description="Full-batch Adam steps.", title="Steps")
+    steps: int = Field(220, ge=10, le=5000, description="Full-batch Adam steps.", title="Steps")
 
     @field_validator("rates")
     @classmethod

@@ -34,7 +34,7 @@ class Params(DemoParams):
         "ring", description="The 2-D distribution to learn", title="Target distribution"
     )
     steps: int = Field(
-        600,
+        450,
         ge=50,
         le=20000,
         description="Training steps (one discriminator + one generator update)",
@@ -160,6 +160,8 @@ def run(params: Params, ctx: RunContext) -> Result:
     zeros = torch.zeros(B, 1, device=dev)
 
     def checkpoint(step: int) -> None:
+        if step not in snap_at and step not in check_at:
+            return
         with torch.no_grad():
             fake = G(eval_z)
         if step in snap_at:
@@ -175,8 +177,7 @@ def run(params: Params, ctx: RunContext) -> Result:
         real = _sample_target(params.target, B, g).to(dev)
         z = torch.randn(B, params.latent_dim, generator=g).to(dev)
         fake = G(z)
-        d_real_logit = D(real)
-        d_fake_logit = D(fake.detach())
+        d_real_logit, d_fake_logit = D(torch.cat([real, fake.detach()])).split(B)  # one pass for both
         d_loss = F.binary_cross_entropy_with_logits(d_real_logit, ones) + F.binary_cross_entropy_with_logits(
             d_fake_logit, zeros
         )

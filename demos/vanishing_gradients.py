@@ -84,7 +84,7 @@ class Params(DemoParams):
         title="Learning rate",
     )
     steps: int = Field(
-        300, ge=10, le=5000, description="Training steps (minibatches of 128 points).", title="Steps"
+        220, ge=10, le=5000, description="Training steps (minibatches of 128 points).", title="Steps"
     )
     n_samples: int = Field(
         1024,

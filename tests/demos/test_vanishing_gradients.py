@@ -39,7 +39,7 @@ def test_knob_names_are_the_public_contract():
         "n_samples",
     ]
     p = vg.Params()
-    assert (p.activations, p.depth, p.width, p.steps, p.n_samples) == (["sigmoid", "relu"], 20, 32, 300, 1024)
+    assert (p.activations, p.depth, p.width, p.steps, p.n_samples) == (["sigmoid", "relu"], 20, 32, 220, 1024)
     assert p.init == "he" and not p.batchnorm and not p.residual
 
 
