@@ -51,6 +51,34 @@ def main() -> None:
         write_apkg(qs, path)
         print(f"export bank ({len(qs)} questions) to apkg: {time.perf_counter() - t0:.2f} s, "
               f"{path.stat().st_size / 1e6:.2f} MB")  # fmt: skip
+    database_import(result.questions)
+
+
+def database_import(questions: list[dict]) -> None:
+    """The parsed questions stored as one instructor's in a scratch SQLite database (one transaction,
+    search index included), then the same file again (every question unchanged)."""
+    from quizapp.auth import create_user
+    from quizapp.db import make_engine, write_session
+    from quizapp.identity import Actor
+    from quizapp.migrate import upgrade
+    from quizapp.owned_questions import import_questions
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        upgrade(url)
+        engine = make_engine(url)
+        with write_session(engine) as s:
+            user = create_user(
+                session=s, username="bench", role="instructor", password="a long enough password"
+            )
+            actor = Actor(user_id=user.id, role=user.role)
+        for label in ("import into the database", "import again (unchanged)"):
+            t0 = time.perf_counter()
+            with write_session(engine) as s:
+                report = import_questions(session=s, actor=actor, questions=questions, source="bench.gift")
+            print(f"{label}: {report.imported} questions, {len(report.refused)} refused: "
+                  f"{time.perf_counter() - t0:.2f} s (SQLite)")  # fmt: skip
+        engine.dispose()
 
 
 if __name__ == "__main__":

@@ -143,7 +143,7 @@ def create_assignment(
         found = {v.id for v in list_questions(session=session, ids=question_ids, viewer_id=actor.user_id)}
         missing = [q for q in question_ids if q not in found]
         if missing:
-            raise AssignmentError(f"not active questions you may use: {', '.join(missing)}")
+            raise AssignmentError(f"not active questions: {', '.join(missing)}")
         chosen = list(dict.fromkeys(question_ids))
         open_ones = [
             v.id for v in list_questions(session=session, ids=chosen, types=["open"], viewer_id=actor.user_id)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from quizapp.bank.schema import QuestionSpec
@@ -113,12 +114,57 @@ def _owned_row(session: Session, actor: Actor, question_id: str) -> Question:
     return row
 
 
-def _store(session: Session, owner_id: int, spec: QuestionSpec, title: str | None, source: str) -> str:
-    """Upsert one validated question under its (already namespaced) id: added | changed | unchanged |
-    restored (retired before, the same content now)."""
+def _existing(session: Session, ids: list[str]) -> dict[str, tuple[Question, str]]:
+    """The rows already holding these ids, each with its current version's content hash (read in
+    chunks: an import of thousands of questions costs a few queries, not one per question)."""
+    out: dict[str, tuple[Question, str]] = {}
+    unique = sorted(set(ids))
+    for i in range(0, len(unique), 500):
+        chunk = unique[i : i + 500]
+        rows = session.exec(
+            select(Question, QuestionVersion.content_hash)
+            .join(
+                QuestionVersion,
+                (col(QuestionVersion.question_id) == Question.id)
+                & (col(QuestionVersion.version) == Question.current_version),
+            )
+            .where(col(Question.id).in_(chunk))
+        ).all()
+        out.update({q.id: (q, digest) for q, digest in rows})
+    return out
+
+
+def _store(
+    session: Session,
+    owner_id: int,
+    spec: QuestionSpec,
+    title: str | None,
+    source: str,
+    known: dict[str, tuple[Question, str]],
+    new_rows: list[dict[str, Any]] | None = None,
+) -> str:
+    """Upsert one validated question under its (already namespaced) id, given what `_existing` found:
+    added | changed | unchanged | restored (retired before, the same content now). With `new_rows`,
+    a new question is collected there for `_insert_new` instead of added to the session."""
     data = _content(spec, title)
     digest = content_hash(data)
-    row = session.get(Question, spec.id)
+    row, current_hash = known.get(spec.id, (None, None))
+    if row is None and new_rows is not None:
+        new_rows.append(
+            {
+                "question": {
+                    "id": spec.id,
+                    "kind": spec.kind,
+                    "type": spec.type,
+                    "topic": spec.topic,
+                    "difficulty": spec.difficulty,
+                    "source": source[:255],
+                    "owner_id": owner_id,
+                },
+                "version": {"question_id": spec.id, "content_hash": digest, "data": data},
+            }
+        )
+        return "added"
     if row is None:
         session.add(
             Question(
@@ -132,22 +178,16 @@ def _store(session: Session, owner_id: int, spec: QuestionSpec, title: str | Non
                 published=False,
             )
         )
-        session.flush()
         session.add(QuestionVersion(question_id=spec.id, version=1, content_hash=digest, data=data))
         return "added"
     if row.owner_id is None:
         raise OwnedQuestionError(f"id {spec.id!r} belongs to the public bank")
     if row.owner_id != owner_id:
         raise OwnedQuestionError(f"id {spec.id!r} belongs to another instructor")
-    current = session.exec(
-        select(QuestionVersion).where(
-            QuestionVersion.question_id == row.id, QuestionVersion.version == row.current_version
-        )
-    ).one()
-    if current.content_hash == digest and row.active:
+    if current_hash == digest and row.active:
         return "unchanged"
     row.active = True
-    if current.content_hash == digest:
+    if current_hash == digest:
         return "restored"
     row.current_version += 1
     row.kind, row.type, row.topic, row.difficulty = spec.kind, spec.type, spec.topic, spec.difficulty
@@ -156,6 +196,24 @@ def _store(session: Session, owner_id: int, spec: QuestionSpec, title: str | Non
         QuestionVersion(question_id=row.id, version=row.current_version, content_hash=digest, data=data)
     )
     return "changed"
+
+
+def _insert_new(session: Session, new_rows: list[dict[str, Any]]) -> None:
+    """Insert the collected new questions and their first versions in two batched statements (building
+    thousands of ORM objects one by one is what made a large import slow)."""
+    if not new_rows:
+        return
+    now = utcnow()
+    session.execute(
+        insert(Question),
+        [
+            r["question"] | {"current_version": 1, "active": True, "published": False, "updated_at": now}
+            for r in new_rows
+        ],
+    )
+    session.execute(
+        insert(QuestionVersion), [r["version"] | {"version": 1, "created_at": now} for r in new_rows]
+    )
 
 
 # ---------------------------------------------------------------- authoring
@@ -181,7 +239,7 @@ def save_question(
         qid, owner = row.id, row.owner_id
     data["id"] = qid
     spec, title = validate_spec(data)
-    _store(session, owner, spec, title, "written in the browser")  # type: ignore[arg-type]
+    _store(session, owner, spec, title, "written in the browser", _existing(session, [qid]))  # type: ignore[arg-type]
     session.flush()
     reindex(session, [qid])
     view = get_question(session=session, question_id=qid)
@@ -294,13 +352,16 @@ def import_questions(
     )
     checked: list[tuple[QuestionSpec, str | None]] = []
     seen: dict[str, str] = {}
-    for n, raw in enumerate(questions, 1):
-        data = dict(raw)
+    wanted = [
+        dict(
+            raw, id=owned_id(actor.user_id, str(raw.get("id") or raw.get("title") or raw.get("prompt") or ""))
+        )
+        for raw in questions
+    ]
+    known = _existing(session, [d["id"] for d in wanted])
+    for n, data in enumerate(wanted, 1):
         label = str(data.get("title") or data.get("id") or f"question {n}")
         line = data.pop("line", None)
-        data["id"] = owned_id(
-            actor.user_id, str(data.get("id") or data.get("title") or data.get("prompt") or "")
-        )
         try:
             spec, title = validate_spec(data)
         except SpecError as exc:
@@ -315,7 +376,7 @@ def import_questions(
                 }
             )
             continue
-        existing = session.get(Question, spec.id)
+        existing = known.get(spec.id, (None, ""))[0]
         if existing is not None and existing.owner_id != actor.user_id:
             whose = "the public bank" if existing.owner_id is None else "another instructor"
             report.refused.append(
@@ -326,15 +387,21 @@ def import_questions(
         checked.append((spec, title))
     if report.refused:
         return report
+    shown: list[str] = []  # published questions whose content changed: the search index follows
+    new_rows: list[dict[str, Any]] = []
     for spec, title in checked:
-        status = "new" if session.get(Question, spec.id) is None else "existing"
+        status = "new" if spec.id not in known else "existing"
         if not dry_run:
-            status = _store(session, actor.user_id, spec, title, f"import:{source}")
+            status = _store(session, actor.user_id, spec, title, f"import:{source}", known, new_rows)
+            if status in ("changed", "restored") and known[spec.id][0].published:
+                shown.append(spec.id)
         report.questions.append({"id": spec.id, "type": spec.type, "title": title or "", "status": status})
     report.imported = len(checked)
     if not dry_run and checked:
         session.flush()
-        reindex(session, [s.id for s, _ in checked])
+        _insert_new(session, new_rows)
+        if shown:
+            reindex(session, shown)
     return report
 
 
