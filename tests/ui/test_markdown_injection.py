@@ -79,3 +79,15 @@ def test_the_assignment_list_and_cannot_start_reason_are_plain(klass, monkeypatc
     at = _page(monkeypatch, who["ann"], "views/assignments.py")
     shown = "\n".join(h.value for h in at.subheader) + _text(at)
     assert r"\[click\]" in shown and not _live_markdown(shown)
+
+
+def test_the_users_page_shows_usernames_as_text(klass, monkeypatch):
+    engine, who, cid, a_id = klass
+    with write_session(engine) as s:
+        s.exec(select(User).where(User.username == "ann")).one().username = "a" + LINK  # sorts first
+    at = _page(monkeypatch, who["boss"], "views/users.py")
+    next(s for s in at.selectbox if s.label == "Account").select_index(0)
+    at.run()
+    next(b for b in at.button if b.label == "Unlock").click().run()
+    [msg] = [s.value for s in at.success if "sign-in delays" in s.value]
+    assert r"a\[click\]\(https\://evil\.example\)" in msg and not _live_markdown(msg)
