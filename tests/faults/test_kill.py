@@ -41,6 +41,13 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(classroom, db_url):
                 assert opened[name]["deadline"] == deadline, f"{name}'s deadline moved on resume"
                 assert 0 < opened[name]["left"] <= 3600
                 resumed += 1
+    # A last run that is not killed: the learners carry on from where the kills left them, long
+    # enough to hand attempts in, so the stored sums below cover finished attempts.
+    proc, run, reader = spawn(db_url, plan, seconds=5, seed=KILLS)
+    assert proc.wait(120) == 0
+    reader.join(10)
+    assert run.events[-1]["ev"] == "done"
+    acks += [e for e in run.events if e["ev"] == "ack"]
     assert len(acks) > 50 and resumed > 20, (len(acks), resumed)
     counts = check_invariants(engine, acks)
     assert counts["finished"] > 0
