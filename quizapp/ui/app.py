@@ -8,7 +8,7 @@ from quizapp.config import get_settings
 from quizapp.db import get_engine, read_session
 from quizapp.models import Question
 from quizapp.ui.account import account_box
-from quizapp.ui.common import DATABASE_DOWN, VIEWS, actor
+from quizapp.ui.common import DATABASE_DOWN, DB_ERROR_KEY, VIEWS, actor
 from quizapp.ui.gate import gate_page
 
 st.set_page_config(
@@ -81,6 +81,8 @@ if me.role not in ("instructor", "admin"):
 page = st.navigation(pages)
 with st.sidebar:
     account_box()
+if message := st.session_state.pop(DB_ERROR_KEY, None):
+    st.error(message)
 try:
     page.run()
 except OperationalError:  # the database is unreachable, full or read-only: a message, not a traceback

@@ -1,8 +1,12 @@
 """What every page needs: the acting identity, database sessions and small drawing helpers."""
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
+from sqlalchemy.exc import OperationalError
 
 from quizapp.bank.schema import TOPICS
 from quizapp.demo_links import demo_query
@@ -29,6 +33,22 @@ DATABASE_DOWN = (
     "The database could not do that just now, so nothing was changed. Try again in a moment; "
     "if this keeps happening, tell whoever runs this site."
 )
+DB_ERROR_KEY = "_database-error"  # app.py shows it at the top of the run that follows a callback
+
+
+def database_guarded(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """A button's callback whose failed write becomes DATABASE_DOWN on the page, not an error box:
+    callbacks run before the page script, outside app.py's own guard."""
+
+    @functools.wraps(callback)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return callback(*args, **kwargs)
+        except OperationalError:
+            st.session_state[DB_ERROR_KEY] = DATABASE_DOWN
+            return None
+
+    return run
 
 
 def actor() -> Actor:

@@ -86,6 +86,7 @@ def _flashed() -> None:
         st.error(message)
 
 
+@common.database_guarded
 def _toggle_mark(question_id: str, on: bool) -> None:
     with write_session() as session:
         sittings.set_bookmark(session=session, actor=common.actor(), question_id=question_id, on=on)
@@ -259,6 +260,7 @@ def _ratings(sit: sittings.Sitting, res: sittings.Answered) -> None:
         )
 
 
+@common.database_guarded
 def _on_rerate(response_id: int, name: str) -> None:
     try:
         with write_session() as session:
@@ -269,6 +271,7 @@ def _on_rerate(response_id: int, name: str) -> None:
         _flash(plain(str(exc).capitalize() + "."))
 
 
+@common.database_guarded
 def _on_next(attempt_id: int, pos: int, mode: str, last: bool) -> None:
     with write_session() as session:
         sittings.advance(session=session, actor=common.actor(), attempt_id=attempt_id, from_pos=pos)
@@ -315,6 +318,7 @@ def draw(sit: sittings.Sitting) -> None:
     )
 
 
+@common.database_guarded
 def _on_retry(mode: str, retry_mode: str, missed: list[str]) -> None:
     with write_session() as session:
         sittings.start(session=session, actor=common.actor(), mode=retry_mode, queue=missed, label="Retry")

@@ -6,7 +6,7 @@ from quizapp import sittings
 from quizapp.bank.schema import TOPICS
 from quizapp.db import read_session, write_session
 from quizapp.questions import pick_ids
-from quizapp.ui import sitting
+from quizapp.ui import common, sitting
 from quizapp.ui.common import DIFFICULTY, TYPE_LABELS, actor, topic_title
 
 S = st.session_state
@@ -17,6 +17,7 @@ SOURCES = {
 }
 
 
+@common.database_guarded
 def _on_start() -> None:
     """The setup form's callback: pick the questions and start the sitting before the page runs, so
     the first question is drawn by the same run."""
@@ -89,6 +90,7 @@ def _setup() -> None:
         st.warning(message)
 
 
+@common.database_guarded
 def _on_end(attempt_id: int) -> None:
     with write_session() as session:
         sittings.abandon(session=session, actor=actor(), attempt_id=attempt_id)
