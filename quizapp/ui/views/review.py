@@ -4,7 +4,7 @@ from quizapp import review, sittings
 from quizapp.db import read_session, write_session
 from quizapp.textutil import escape_markdown
 from quizapp.ui import sitting
-from quizapp.ui.common import actor
+from quizapp.ui.common import actor, database_guarded
 
 S = st.session_state
 
@@ -30,6 +30,7 @@ with read_session() as session:
     settings = review.get_settings(session=session, actor=me)
 
 
+@database_guarded
 def _on_start() -> None:
     # The queue is read again here, at the click, so it is what is due now.
     who = actor()
@@ -40,6 +41,7 @@ def _on_start() -> None:
     S.pop("summary-review", None)
 
 
+@database_guarded
 def _on_end(attempt_id: int) -> None:
     with write_session() as session:
         sittings.abandon(session=session, actor=actor(), attempt_id=attempt_id)
