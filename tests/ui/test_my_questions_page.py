@@ -204,3 +204,42 @@ def test_learners_do_not_get_the_page(people, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=30).run()
     with pytest.raises(Exception):  # noqa: B017 - the page is not in a learner's navigation
         at.switch_page(PAGE).run()
+
+
+def test_teach_picker_offers_my_private_question_and_hides_it_from_others(people, monkeypatch):
+    engine, who = people
+    from quizapp import owned_questions as oq
+    from quizapp.cohorts import create_cohort
+
+    with write_session(engine) as s:
+        other = create_user(session=s, username="other", role="instructor", password="a long enough password")
+        who["other"] = Actor(user_id=other.id, role=other.role)
+        qid = oq.save_question(
+            session=s,
+            actor=who["teach"],
+            data={
+                "kind": "quiz",
+                "type": "truefalse",
+                "topic": "cnn",
+                "difficulty": 1,
+                "prompt": "Private pooling statement: max pooling has no weights.",
+                "answer": True,
+                "explanation": "It takes a maximum; nothing is learned.",
+            },
+        ).id
+        for name in ("teach", "other"):
+            create_cohort(session=s, actor=who[name], name=f"{name} cohort")
+
+    def picker_options(name: str) -> list[str]:
+        monkeypatch.setattr(common, "actor", lambda: who[name])
+        at = AppTest.from_file(APP, default_timeout=30).run()
+        at.session_state["teach-view"] = "Assignments"
+        at.session_state["asg-how"] = "One by one"
+        at.switch_page("views/teach.py").run()
+        assert not at.exception, at.exception
+        return next(m for m in at.multiselect if m.label == "Questions").options
+
+    assert any("Private pooling statement" in o for o in picker_options("teach"))
+    theirs = picker_options("other")
+    assert theirs and not any("Private pooling statement" in o for o in theirs)
+    assert qid.startswith(f"u{who['teach'].user_id}-")
