@@ -322,7 +322,7 @@ def main() -> None:
     ap.add_argument(
         "--modes",
         default="prod,dev,alltabs",
-        help="which app servers to measure: prod, dev, alltabs; memory: a prod server for the rerun memory only",
+        help="app servers: prod, dev, alltabs; lazy: prod, Teach only; memory: prod, rerun memory only",
     )
     ap.add_argument(
         "--questions", default=str(ROOT / "questions"), help="question folder (default questions/)"
@@ -341,7 +341,7 @@ def main() -> None:
         modes = [m for m in args.modes.split(",") if m]
         for mode in modes:
             cmd = [str(BIN / "quizapp"), "serve", *(["--dev"] if mode == "dev" else [])]
-            every = "1" if mode == "alltabs" else ""
+            every = "1" if mode == "alltabs" else ""  # lazy, memory: prod servers
             procs[mode] = _start(cmd, {**env, "QUIZAPP_DEV": "", "QUIZAPP_TEACH_ALL_TABS": every})
         time.sleep(5)  # let the servers' start-up work (demo warm-up) finish
         try:
@@ -363,7 +363,7 @@ def main() -> None:
                     print(f"app ({mode}):")
                     if mode == "memory":  # the prod server, for the rerun memory only
                         continue
-                    if mode == "alltabs":  # Teach only: every tab drawn on every run
+                    if mode in ("alltabs", "lazy"):  # Teach only: every tab drawn, or only the open one
                         _teach(browser, base, teacher, args.runs, floor_load, floor_click)
                         continue
                     anon = browser.new_context(viewport={"width": 1280, "height": 900})
