@@ -1,12 +1,15 @@
 import time
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import streamlit as st
 
-from demos import registry, runtime
+from demos import cost, registry, runtime
 from demos.catalogue import CATALOGUE
 from quizapp.db import read_session
+from quizapp.demo_figures import fit_for_page
 from quizapp.questions import questions_by_demo
+from quizapp.textutil import escape_markdown
 from quizapp.ui.common import PRACTICE_PAGE, topic_title
 
 S = st.session_state
@@ -57,7 +60,8 @@ def _initial_seed() -> tuple[int, str | None]:
     try:
         seed = int(raw)
     except ValueError:
-        return 0, f"The link's seed {raw!r} was refused: a whole number from 0 to {2**31 - 1} is needed."
+        shown = escape_markdown(repr(raw))
+        return 0, f"The link's seed {shown} was refused: a whole number from 0 to {2**31 - 1} is needed."
     if not 0 <= seed <= 2**31 - 1:
         return 0, f"The link's seed {seed} was refused: a whole number from 0 to {2**31 - 1} is needed."
     return seed, None
@@ -84,13 +88,15 @@ def _initial_values(slug: str) -> tuple[dict, str | None]:
     try:
         return registry.parse_params(slug, raw).model_dump(), None
     except registry.KnobError as exc:
+        refused = escape_markdown(str(exc))  # the message quotes the URL's values: plain text only
         return registry.parse_params(
             slug, {}
-        ).model_dump(), f"The link's settings were refused: {exc}. Defaults are shown."
+        ).model_dump(), f"The link's settings were refused: {refused}. Defaults are shown."
 
 
 def _widget(k, value, key: str):  # type: ignore[no-untyped-def]
-    label, help_ = k.name, k.description
+    """The knob's widget: its label in words with units, its code name in the help."""
+    label, help_ = k.label or k.name, f"{k.description} `{k.name}` in links and the CLI."
     if k.kind == "bool":
         return st.toggle(label, value=bool(value), help=help_, key=key)
     if k.kind == "choice":
@@ -121,6 +127,38 @@ def _widget(k, value, key: str):  # type: ignore[no-untyped-def]
     return st.text_input(label + " (comma-separated)", value=text, help=help_, key=key)
 
 
+def _share(slug: str, params, seed: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The link for these settings: the URL follows the knobs as they change, before Run."""
+    query = {"demo": slug, **registry.params_to_strings(params), "seed": str(seed)}
+    if {k: st.query_params[k] for k in st.query_params} != query:
+        st.query_params.from_dict(query)
+    return query
+
+
+def _page_url() -> str:
+    try:
+        url = st.context.url or ""
+    except AttributeError:  # an older Streamlit
+        url = ""
+    return url.split("?", 1)[0].split("#", 1)[0] or "/demos"
+
+
+def _before_run(slug: str, params, query: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """What a run of these settings will check, whether it fits the budget, and its link."""
+    planned = registry.planned_claims(slug, params)
+    if planned:
+        st.markdown(
+            "**This run checks:**\n" + "\n".join(f"- {escape_markdown(c.statement)}" for c in planned)
+        )
+    else:
+        st.caption("These settings leave nothing to compare, so this run checks no claim; it still draws.")
+    warning = cost.budget_warning(slug, params, runtime.default_budget_s())
+    if warning:
+        st.warning(warning)
+    st.caption("Copy link: these settings and seed (the copy icon is at the right of the box)")
+    st.code(f"{_page_url()}?{urlencode(query)}", language=None)
+
+
 def _figures(slug: str, outcome) -> list:  # type: ignore[no-untyped-def]
     if outcome.figures is not None:  # answered from the store: plotly JSON
         import plotly.graph_objects as go
@@ -131,10 +169,19 @@ def _figures(slug: str, outcome) -> list:  # type: ignore[no-untyped-def]
     return registry.load(slug).figures(outcome.result)
 
 
+def _chart(slot, fig, key: str) -> None:  # type: ignore[no-untyped-def]
+    """One figure in its slot: a short title in the chart, the full one as a caption under it."""
+    fig, caption = fit_for_page(fig)
+    with slot.container():
+        st.plotly_chart(fig, width="stretch", key=key)
+        if caption:
+            st.caption(escape_markdown(caption))
+
+
 def _draw(slug: str, outcome, slots) -> None:  # type: ignore[no-untyped-def]
     for i, fig in enumerate(_figures(slug, outcome)):
         if i < len(slots):
-            slots[i].plotly_chart(fig, width="stretch", key=f"{slug}-final-{i}")
+            _chart(slots[i], fig, f"{slug}-final-{i}")
     if outcome.stopped:
         st.warning(outcome.message + " The charts and metrics show the run so far.")
     metrics = outcome.metrics
@@ -146,10 +193,11 @@ def _draw(slug: str, outcome, slots) -> None:  # type: ignore[no-untyped-def]
             cols[i % len(cols)].metric(name.replace("_", " "), shown)
     st.subheader("Claims checked by this run")
     for c in outcome.claims:
+        text = escape_markdown(c.statement)
         if c.holds is None:
-            st.info("Not checked: the run stopped. " + c.statement)
+            st.info("Not checked: the run stopped. " + text)
         else:
-            (st.success if c.holds else st.error)(("Holds: " if c.holds else "Does not hold: ") + c.statement)
+            (st.success if c.holds else st.error)(("Holds: " if c.holds else "Does not hold: ") + text)
     if outcome.stopped and not outcome.claims:
         st.info("Not checked: the run stopped before its claims could be read.")
     if not outcome.stopped:
@@ -178,33 +226,44 @@ def _demo(slug: str) -> None:
     if seed_problem:
         st.error(seed_problem)
     knobs = registry.knobs(slug)
-    with st.form(f"knobs-{slug}"):
-        cols = st.columns(3)
-        chosen = {}
-        for i, k in enumerate(knobs):
-            with cols[i % 3]:
-                chosen[k.name] = _widget(k, values[k.name], f"knob-{slug}-{k.name}")
-        c1, c2 = st.columns(2)
-        device = c1.selectbox("device", DEVICES, help="auto picks CUDA, then Apple MPS, then the CPU")
-        seed = c2.number_input("seed", min_value=0, max_value=2**31 - 1, value=seed0, step=1)
-        run = st.form_submit_button("Run", type="primary")
+    cols = st.columns(3)
+    chosen = {}
+    for i, k in enumerate(knobs):
+        with cols[i % 3]:
+            chosen[k.name] = _widget(k, values[k.name], f"knob-{slug}-{k.name}")
+    c1, c2 = st.columns(2)
+    device = c1.selectbox(
+        "Device", DEVICES, help="auto picks CUDA, then Apple MPS, then the CPU.", key=f"device-{slug}"
+    )
+    seed = c2.number_input(
+        "Seed",
+        min_value=0,
+        max_value=2**31 - 1,
+        value=seed0,
+        step=1,
+        help="The random seed: the same seed gives the same run. `seed` in links and the CLI.",
+        key=f"seed-{slug}",
+    )
+    try:
+        params = registry.parse_params(slug, chosen)
+    except registry.KnobError as exc:
+        params = None
+        st.error(f"Not run: {escape_markdown(str(exc))}")
+    if params is not None:
+        query = _share(slug, params, int(seed))
+        _before_run(slug, params, query)
+    run = st.button("Run", type="primary", disabled=params is None, key=f"run-{slug}")
     stop = st.button("Stop", key=f"stop-{slug}", help="Stop the run going; its charts so far stay")
     if stop:
         going = S.pop("demo_going", None)
         if going is not None and going.get("slug") == slug:
             _draw_stopped(slug, going)
             return
-    if not run:
+    if not run or params is None:
         last = S.get("demo_last", {}).get(slug)
         if last is not None:
             _draw(slug, last, [st.empty() for _ in range(8)])
         return
-    try:
-        params = registry.parse_params(slug, chosen)
-    except registry.KnobError as exc:
-        st.error(f"Not run: {exc}")
-        return
-    st.query_params.from_dict({"demo": slug, **registry.params_to_strings(params), "seed": str(int(seed))})
     _store_once()
     module = registry.load(slug)
     bar = st.progress(0.0, text="Starting...")
@@ -233,7 +292,7 @@ def _demo(slug: str) -> None:
                 return
             for i, fig in enumerate(figs):
                 if i < len(slots):
-                    slots[i].plotly_chart(fig, width="stretch", key=f"{slug}-live-{i}-{now}")
+                    _chart(slots[i], fig, f"{slug}-live-{i}-{now}")
 
     try:
         outcome = _run(slug, params, int(seed), device, on_progress, on_wait)
@@ -309,7 +368,7 @@ def _draw_stopped(slug: str, going: dict) -> None:
         return
     try:
         for i, fig in enumerate(module.figures(partial)):
-            st.plotly_chart(fig, width="stretch", key=f"{slug}-stopped-{i}")
+            _chart(st.empty(), fig, f"{slug}-stopped-{i}")
         metrics = module.metrics(partial)
         claims = module.claims(partial)
     except Exception:
@@ -328,6 +387,6 @@ slug = st.query_params.get("demo")
 if slug is None:
     _gallery()
 elif slug not in CATALOGUE:
-    _gallery(note=f"There is no demo called {slug!r}; here are all of them.")
+    _gallery(note=f"There is no demo called {escape_markdown(repr(slug))}; here are all of them.")
 else:
     _demo(slug)
