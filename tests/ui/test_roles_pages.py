@@ -89,7 +89,7 @@ def test_markdown_in_user_typed_names_is_inert():
     from quizapp.ui.common import plain
 
     assert plain("[click](javascript:alert(1)) **x** <img src=x onerror=alert(1)>") == (
-        r"\[click\]\(javascript\:alert\(1\)\) \*\*x\*\* \<img src=x onerror=alert\(1\)\>"
+        r"\[click\]\(javascript\:alert\(1\)\) \*\*x\*\* \<img src\=x onerror\=alert\(1\)\>"
     )
 
 
