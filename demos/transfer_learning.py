@@ -74,10 +74,10 @@ class Params(DemoParams):
         title="Channels",
     )
     pretrain_steps: int = Field(
-        200, ge=10, le=5000, description="Training steps on the digits 0-4", title="Pretraining steps"
+        160, ge=10, le=5000, description="Training steps on the digits 0-4", title="Pretraining steps"
     )
     steps: int = Field(
-        60, ge=10, le=2000, description="Training steps on the few images of 5-9", title="Steps"
+        50, ge=10, le=2000, description="Training steps on the few images of 5-9", title="Steps"
     )
     batch_size: int = Field(
         12,
