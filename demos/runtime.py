@@ -637,6 +637,10 @@ def run_demo(
 
     budget = default_budget_s() if budget_s is None else float(budget_s)
     total = steps_total(module, p)
+    # Waits for a warm-up going on in the background (a server's, at start-up): a run that imported
+    # torch._dynamo at the same time as the warm-up thread could hang on the import, where no budget
+    # check runs. Once the process is warm this is a flag check.
+    warm_up()
     configure_threads()
     _install_hooks()
     stop_fn = _as_stop(stop)
