@@ -103,13 +103,21 @@ def bank_db(tmp_path, monkeypatch):
     engine.dispose()
 
 
-def test_the_real_bank_pages_twenty_results_at_a_time(bank_db):
+def test_the_real_bank_pages_twenty_results_at_a_time(bank_db, monkeypatch):
+    import streamlit
+
+    reruns = []
+    monkeypatch.setattr(
+        streamlit, "rerun", lambda *a, **k: reruns.append(1)
+    )  # one run per click: never called
     at = _search(_open(), "gradients")
     assert len(_hits(at)) == 20  # a full first page
     assert "The best 20 results" in [m.value for m in at.markdown]
     next(b for b in at.button if b.label == "Show more").click().run()
     assert not at.exception, at.exception
-    assert len(_hits(at)) == 40
+    assert len(_hits(at)) == 40 and reruns == []
     _search(at, "dropout")  # a new search starts at one page again
     hits = _hits(at)
-    assert len(hits) == 20 and hits[0].startswith("**1.** Explain what :orange-background[dropout] does to a network")
+    assert len(hits) == 20 and hits[0].startswith(
+        "**1.** Explain what :orange-background[dropout] does to a network"
+    )

@@ -166,7 +166,13 @@ def test_mistakes_and_marked_sources(app_db, ann, clock):
     assert any(c.value.startswith("Question 1 of 1") for c in at.caption)
 
 
-def test_review_settings_are_saved_and_bounded(app_db, ann, clock):
+def test_review_settings_are_saved_and_bounded(app_db, ann, clock, monkeypatch):
+    import streamlit
+
+    reruns = []
+    monkeypatch.setattr(
+        streamlit, "rerun", lambda *a, **k: reruns.append(1)
+    )  # one run per click: never called
     at = _app().run()
     at.switch_page("views/review.py").run()
     new = next(n for n in at.number_input if n.label.startswith("New questions per day"))
@@ -178,6 +184,7 @@ def test_review_settings_are_saved_and_bounded(app_db, ann, clock):
         got = review.get_settings(session=s, actor=ann)
     assert got == review.Settings(new_per_day=3, reviews_per_day=200, desired_retention=0.85)
     assert {m.label: m.value for m in at.metric}["New"] == "3"
+    assert reruns == []
 
 
 def test_progress_shows_review_stats_and_plain_history(app_db, ann, clock):

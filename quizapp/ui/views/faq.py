@@ -53,6 +53,10 @@ topics = topic_col.multiselect(
 )
 
 
+def _more(limit: int) -> None:
+    st.session_state["faq_limit"] = limit
+
+
 def _meta(view: QuestionView) -> str:
     return " · ".join(
         [KIND_LABELS[view.kind], topic_title(view.topic), TYPE_LABELS[view.type], DIFFICULTY[view.difficulty]]
@@ -122,9 +126,8 @@ elif terms:
             st.caption("No question has every word; these have some of them.")
         for n, hit in enumerate(hits, 1):
             _hit(n, hit)
-        if len(hits) == limit and limit < MOST and st.button("Show more", icon=":material/expand_more:"):
-            st.session_state["faq_limit"] = limit + PAGE
-            st.rerun()
+        if len(hits) == limit and limit < MOST:  # a callback: one script run per click
+            st.button("Show more", icon=":material/expand_more:", on_click=_more, args=(limit + PAGE,))
 else:
     with read_session() as session:
         entries = list_questions(

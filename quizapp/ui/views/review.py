@@ -75,19 +75,45 @@ def _overview() -> None:
     st.page_link("views/progress.py", label="Your review statistics", icon=":material/insights:")
 
 
+def _save_settings() -> None:
+    try:
+        with write_session() as session:
+            review.save_settings(
+                session=session,
+                actor=me,
+                new_per_day=S["rs-new"],
+                reviews_per_day=S["rs-rev"],
+                desired_retention=S["rs-keep"],
+            )
+    except review.SettingsError as exc:
+        S["review-settings-error"] = escape_markdown(str(exc).capitalize() + ".")
+    else:
+        S["review-flash"] = "Settings saved."
+
+
 def _settings() -> None:
     with st.expander("Review settings", icon=":material/tune:"):
         lo_n, hi_n = review.BOUNDS["new_per_day"]
         lo_r, hi_r = review.BOUNDS["reviews_per_day"]
         lo_t, hi_t = review.BOUNDS["desired_retention"]
         with st.form("review_settings"):
-            new = st.number_input(
-                f"New questions per day ({lo_n}-{hi_n})", lo_n, hi_n, settings.new_per_day, step=1
+            st.number_input(
+                f"New questions per day ({lo_n}-{hi_n})",
+                lo_n,
+                hi_n,
+                settings.new_per_day,
+                step=1,
+                key="rs-new",
             )
-            rev = st.number_input(
-                f"Reviews per day ({lo_r}-{hi_r})", lo_r, hi_r, settings.reviews_per_day, step=10
+            st.number_input(
+                f"Reviews per day ({lo_r}-{hi_r})",
+                lo_r,
+                hi_r,
+                settings.reviews_per_day,
+                step=10,
+                key="rs-rev",
             )
-            keep = st.slider(
+            st.slider(
                 "Desired retention",
                 lo_t,
                 hi_t,
@@ -95,22 +121,12 @@ def _settings() -> None:
                 step=0.01,
                 format="%.2f",
                 help="The chance of remembering a question when it comes back. Higher means more reviews.",
+                key="rs-keep",
             )
-            if st.form_submit_button("Save settings"):
-                try:
-                    with write_session() as session:
-                        review.save_settings(
-                            session=session,
-                            actor=me,
-                            new_per_day=new,
-                            reviews_per_day=rev,
-                            desired_retention=keep,
-                        )
-                except review.SettingsError as exc:
-                    st.error(escape_markdown(str(exc).capitalize() + "."))
-                else:
-                    S["review-flash"] = "Settings saved."
-                    st.rerun()
+            # A callback: the save and its message land in the one script run the click causes.
+            st.form_submit_button("Save settings", on_click=_save_settings)
+    if error := S.pop("review-settings-error", None):
+        st.error(error)
     if flash := S.pop("review-flash", None):
         st.toast(flash)
 
