@@ -191,8 +191,14 @@ def export(questions: list[dict[str, Any]], fmt: str, *, notes: list[str] | None
     raise InteropError(f"unknown export format {fmt!r}; use gift or moodle-xml (apkg: write_apkg)")
 
 
-def write_apkg(questions: list[dict[str, Any]], path: str | Path, *, deck_name: str = "quizapp") -> int:
+def write_apkg(
+    questions: list[dict[str, Any]],
+    path: str | Path,
+    *,
+    deck_name: str = "quizapp",
+    timestamp: float | None = None,
+) -> int:
     """An Anki package with one note per question; returns the number of notes."""
     from quizapp.interop import anki
 
-    return anki.write_apkg(questions, Path(path), deck_name=deck_name)
+    return anki.write_apkg(questions, Path(path), deck_name=deck_name, timestamp=timestamp)

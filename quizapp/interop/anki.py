@@ -61,7 +61,9 @@ def back(q: dict[str, Any]) -> str:
     return f"<b>Answer</b><br>{answer_html}<br><br><b>Why</b><br>{_html(q['explanation'])}"
 
 
-def write_apkg(questions: list[dict[str, Any]], path: Path, *, deck_name: str = "quizapp") -> int:
+def write_apkg(
+    questions: list[dict[str, Any]], path: Path, *, deck_name: str = "quizapp", timestamp: float | None = None
+) -> int:
     decks: dict[str, genanki.Deck] = {}
     for q in questions:
         name = f"{deck_name}::{q['topic']}"
@@ -78,5 +80,7 @@ def write_apkg(questions: list[dict[str, Any]], path: Path, *, deck_name: str = 
             )
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    genanki.Package(list(decks.values())).write_to_file(str(path))
+    # The notes' modification time (default: now). Anki updates a note on re-import only when the
+    # incoming one is newer, so two exports within one second may not update each other.
+    genanki.Package(list(decks.values())).write_to_file(str(path), timestamp=timestamp)
     return len(questions)

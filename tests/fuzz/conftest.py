@@ -15,3 +15,7 @@ settings.register_profile(
 )
 settings.register_profile("long", parent=settings.get_profile("ci"), max_examples=5000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# Float strategies say allow_subnormal=False: the demo runtime turns on torch.set_flush_denormal(True)
+# in the thread that runs demos (the main thread, in this suite), after which hypothesis refuses to
+# generate subnormal floats at all.

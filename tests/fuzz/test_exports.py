@@ -43,7 +43,13 @@ def test_any_answer_becomes_a_safe_cell(answer):
 
 @given(
     st.lists(
-        st.lists(text | risky | st.integers() | st.floats(allow_nan=False, allow_infinity=False), max_size=5),
+        st.lists(
+            text
+            | risky
+            | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False),
+            max_size=5,
+        ),
         max_size=5,
     )
 )

@@ -93,7 +93,7 @@ junk = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
-    st.floats(),
+    st.floats(allow_subnormal=False),
     st.text(max_size=40),
     st.lists(st.text(max_size=10), max_size=4),
     st.dictionaries(st.text(max_size=8), st.integers(), max_size=3),

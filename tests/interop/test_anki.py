@@ -40,7 +40,7 @@ def _import(col, path):
 
 def test_anki_imports_then_updates_in_place(tmp_path):
     apkg = tmp_path / "first.apkg"
-    assert write_apkg(QS, apkg) == 3
+    assert write_apkg(QS, apkg, timestamp=1_800_000_000) == 3
     col = anki_collection.Collection(str(tmp_path / "collection.anki2"))
     try:
         _import(col, apkg)
@@ -59,7 +59,7 @@ def test_anki_imports_then_updates_in_place(tmp_path):
         edited = [dict(q) for q in QS]
         edited[1]["explanation"] = "Only the forget gate scales the old cell state."
         second = tmp_path / "second.apkg"
-        write_apkg(edited, second)
+        write_apkg(edited, second, timestamp=1_800_000_060)  # exported a minute later
         _import(col, second)
         after = col.find_notes("")
         assert sorted(after) == sorted(ids)  # zero new notes

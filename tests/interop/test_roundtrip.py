@@ -24,8 +24,10 @@ _LINE = st.text(_CHARS, min_size=1, max_size=30).map(lambda s: re.sub(r"\s+", " 
 TEXT = st.lists(_LINE, min_size=1, max_size=3).map("\n".join)
 SLUGS = st.from_regex(r"[a-z0-9][a-z0-9-]{1,20}", fullmatch=True)
 POS = [f for f in ALLOWED_FRACTIONS if 0 < f < 1]
-NUM = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).map(lambda x: round(x, 4))
-TOL = st.floats(min_value=0, max_value=100).map(lambda x: round(x, 4))
+NUM = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_subnormal=False).map(
+    lambda x: round(x, 4)
+)
+TOL = st.floats(min_value=0, max_value=100, allow_subnormal=False).map(lambda x: round(x, 4))
 
 
 @st.composite
