@@ -37,6 +37,7 @@ class Recorder:
 @pytest.mark.slow
 @pytest.mark.parametrize("slug", SLUGS)
 def test_heaviest_knobs_honour_a_two_second_budget(slug):
+    runtime.warm_up()  # torch's one-off start-up costs, paid at server start-up, are not the demo's
     rec = Recorder()
     out = runtime.run_demo(
         slug, heaviest(slug), device="cpu", budget_s=BUDGET_S, use_cache=False, on_progress=rec
@@ -47,7 +48,8 @@ def test_heaviest_knobs_honour_a_two_second_budget(slug):
     if out.stopped:
         assert out.stop_reason == "budget" and out.budget_s == BUDGET_S
         assert f"after the budget of {BUDGET_S:g} s" in out.message
-        assert out.steps_total and 0 <= out.steps_done < out.steps_total
+        # <=: a budget can also run out after the last step, in the final evaluation
+        assert out.steps_total and 0 <= out.steps_done <= out.steps_total
         assert all(c.holds is None for c in out.claims)
         assert runtime.outcome_json(out)["stopped"] is True
         if out.result is not None:  # the partial result draws
