@@ -1,6 +1,7 @@
 """My questions (instructors and admins): the questions I own, publishing, a form with a live preview,
 GIFT / Moodle XML upload with a dry run, and downloads. The rules live in quizapp.owned_questions."""
 
+import functools
 import hashlib
 
 import streamlit as st
@@ -323,18 +324,12 @@ def _import() -> None:
         return
     digest = hashlib.sha256(data).hexdigest()
     key = (digest, fmt, topic, encoding)
+    run_import = functools.partial(
+        oq.import_file, actor=me, data=data, fmt=fmt, source=up.name, encoding=encoding, topic=topic
+    )
     try:
         with read_session() as session:
-            report = oq.import_file(
-                session=session,
-                actor=me,
-                data=data,
-                fmt=fmt,
-                source=up.name,
-                encoding=encoding,
-                topic=topic,
-                dry_run=True,
-            )
+            report = run_import(session=session, dry_run=True)
     except oq.OwnedQuestionError as exc:
         st.error(plain(str(exc)))
         return
@@ -362,33 +357,32 @@ def _import() -> None:
             ],
             hide_index=True,
         )
+    if error := S.pop("mq-import-error", None):
+        st.error(error)
     if S.get("mq-imported") == key:
         st.success("Imported. They are listed under My questions, private until you publish them.")
         return
-    if (
-        not report.refused
-        and report.questions
-        and st.button(f"Import {len(report.questions)} question(s)", type="primary", key="mq-import")
-    ):
-        try:
-            with write_session() as session:
-                done = oq.import_file(
-                    session=session,
-                    actor=me,
-                    data=data,
-                    fmt=fmt,
-                    source=up.name,
-                    encoding=encoding,
-                    topic=topic,
-                )
-                if done.refused:  # changed under us: store nothing
-                    session.rollback()
-                    st.error("Refused on import; nothing was stored.")
-                    return
-            S["mq-imported"] = key
-            st.rerun()
-        except oq.OwnedQuestionError as exc:
-            st.error(plain(str(exc)))
+    if not report.refused and report.questions:  # a callback: one script run per click
+        st.button(
+            f"Import {len(report.questions)} question(s)",
+            type="primary",
+            key="mq-import",
+            on_click=_store_import,
+            args=(run_import, key),
+        )
+
+
+def _store_import(run_import, key) -> None:  # type: ignore[no-untyped-def]
+    try:
+        with write_session() as session:
+            done = run_import(session=session)
+            if done.refused:  # changed under us: store nothing
+                session.rollback()
+                S["mq-import-error"] = "Refused on import; nothing was stored."
+                return
+        S["mq-imported"] = key
+    except oq.OwnedQuestionError as exc:
+        S["mq-import-error"] = plain(str(exc))
 
 
 # ---------------------------------------------------------------- download
