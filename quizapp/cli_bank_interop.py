@@ -13,9 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-
-class _Usage(Exception):
-    pass
+from quizapp.cli_review import UsageError, usage_errors
 
 
 def _out(obj: Any) -> None:
@@ -29,14 +27,14 @@ def _owner(session: Any, username: str) -> Any:
     try:
         return find_owner(session=session, username=username)
     except (LookupError, AccessDenied) as exc:
-        raise _Usage(f"--owner: {exc.args[0]}") from None
+        raise UsageError(f"--owner: {exc.args[0]}") from None
 
 
 def _topic(raw: str | None) -> str | None:
     from quizapp.bank.schema import TOPICS
 
     if raw is not None and raw not in TOPICS:
-        raise _Usage(f"--topic: unknown topic {raw!r}; known topics: {', '.join(TOPICS)}")
+        raise UsageError(f"--topic: unknown topic {raw!r}; known topics: {', '.join(TOPICS)}")
     return raw
 
 
@@ -60,14 +58,14 @@ def cmd_bank_import(args: argparse.Namespace) -> int:
     from quizapp.owned_questions import ImportReport, OwnedQuestionError, import_file
 
     if not args.owner:
-        raise _Usage(
+        raise UsageError(
             "--owner USER is required: imported questions belong to an instructor. The public bank is "
             "the YAML files in questions/ (quizapp init syncs them)."
         )
     topic = _topic(args.topic)
     path = Path(args.file)
     if not path.is_file():
-        raise _Usage(f"{path}: no such file")
+        raise UsageError(f"{path}: no such file")
     with write_session() as session:
         actor = _owner(session, args.owner)
         try:
@@ -114,17 +112,6 @@ def cmd_bank_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _usage_errors(func: Any) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except _Usage as exc:
-            print(str(exc), file=sys.stderr)
-            return 2
-
-    return run
-
-
 def add_commands(bank: Any) -> None:
     """Register `bank import` and `bank export` under the `bank` subcommands."""
     s = bank.add_parser("import", help="import a GIFT or Moodle XML file as an instructor's questions")
@@ -135,11 +122,11 @@ def add_commands(bank: Any) -> None:
     s.add_argument("--encoding", help="the file's text encoding (default: UTF-8, else Windows-1252)")
     s.add_argument("--dry-run", action="store_true", help="report what would be imported; write nothing")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_usage_errors(cmd_bank_import))
+    s.set_defaults(func=usage_errors(cmd_bank_import))
     s = bank.add_parser("export", help="write questions as GIFT, Moodle XML or an Anki package")
     s.add_argument("--format", required=True, choices=["gift", "moodle-xml", "apkg"])
     s.add_argument("--out", required=True, metavar="FILE")
     s.add_argument("--topic")
     s.add_argument("--owner", metavar="USER", help="that instructor's questions (default: the public bank)")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_usage_errors(cmd_bank_export))
+    s.set_defaults(func=usage_errors(cmd_bank_export))

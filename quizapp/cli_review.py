@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 
-class _Usage(Exception):
-    pass
+class UsageError(Exception):
+    """A CLI command's arguments are wrong: printed, exit code 2 (see usage_errors)."""
 
 
 def _now(raw: str | None) -> datetime | None:
@@ -17,15 +17,15 @@ def _now(raw: str | None) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        raise _Usage(f"--now: {raw!r} is not an ISO 8601 time, e.g. 2026-12-01T09:00:00+00:00") from None
+        raise UsageError(f"--now: {raw!r} is not an ISO 8601 time, e.g. 2026-12-01T09:00:00+00:00") from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _usage_errors(func: Any) -> Any:
+def usage_errors(func: Any) -> Any:
     def run(args: argparse.Namespace) -> int:
         try:
             return func(args)
-        except _Usage as exc:
+        except UsageError as exc:
             print(str(exc), file=sys.stderr)
             return 2
 
@@ -111,11 +111,11 @@ def add_commands(sub: Any) -> None:
     s.add_argument("username")
     s.add_argument("--now", help="ISO 8601 time to ask as of (default: now)")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_usage_errors(cmd_review_due))
+    s.set_defaults(func=usage_errors(cmd_review_due))
     s = rev.add_parser("answer", help="review one question for USERNAME with a rating")
     s.add_argument("username")
     s.add_argument("question_id")
     s.add_argument("--rating", required=True, choices=["again", "hard", "good", "easy"])
     s.add_argument("--now", help="ISO 8601 time of the review (default: now)")
     s.add_argument("--json", action="store_true")
-    s.set_defaults(func=_usage_errors(cmd_review_answer))
+    s.set_defaults(func=usage_errors(cmd_review_answer))
