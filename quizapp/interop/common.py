@@ -251,7 +251,8 @@ def defang(text: str) -> str:
     text = _TAG_START.sub("&lt;", text)
 
     def _link(m: re.Match) -> str:
-        return m.group(0) if _SAFE_URL.match(m.group(1)) else "] (" + m.group(0)[2:]
+        target = m.group(1)  # empty: "[x]()" or a stray "](", which link nowhere
+        return m.group(0) if not target or _SAFE_URL.match(target) else "] (" + m.group(0)[2:]
 
     text = _LINK_TARGET.sub(_link, text)
     return _REF_LINK.sub(lambda m: f"{m.group(1)}\\[{m.group(2)}]:", text)

@@ -248,3 +248,15 @@ def test_xss_payloads_are_inert():
     assert q["choices"][0] == "safe"
     assert q["feedback"]["safe"] == "**ok**"
     assert q["choices"][1] == "[click] (javascript:alert(8)) &lt;script>alert(9)&lt;/script>"
+
+
+def test_a_stray_link_bracket_round_trips_while_unsafe_links_stay_broken():
+    """Found by the round-trip property: a choice ']('  links nowhere and must come back unchanged."""
+    from quizapp.interop import export
+    from quizapp.interop.common import defang
+
+    q = {"id": "stray", "kind": "quiz", "type": "single", "topic": "fundamentals", "difficulty": 1,
+         "prompt": "Pick", "explanation": "Why", "choices": ["a", "]("], "answer": "a"}  # fmt: skip
+    assert parse(export([q], "gift"), "gift").questions[0]["choices"] == ["a", "]("]
+    assert defang("[x](javascript:alert(1))") == "[x] (javascript:alert(1))"
+    assert defang("[x](https://example.org)") == "[x](https://example.org)"
